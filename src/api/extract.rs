@@ -1,0 +1,201 @@
+//! Extractors that turn every malformed request into a problem document:
+//! JSON bodies, query strings, path segments, and the bearer token.
+
+use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::StatusCode;
+use axum::http::request::Parts;
+use serde::de::DeserializeOwned;
+
+use super::error::{ApiError, ApiResult};
+use crate::address::EmailAddress;
+use crate::app::AppState;
+use crate::auth::token::{Claims, Role, TokenError};
+use crate::store::StoreError;
+use crate::store::accounts::AccountStatus;
+
+/// A JSON body; wrong types, unknown fields, bad syntax, a missing content
+/// type and oversize bodies each get their own status.
+pub struct Json<T>(pub T);
+
+impl<S, T> FromRequest<S> for Json<T>
+where
+    T: DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        match axum::Json::<T>::from_request(req, state).await {
+            Ok(axum::Json(value)) => Ok(Self(value)),
+            Err(rejection) => Err(json_rejection(rejection)),
+        }
+    }
+}
+
+fn json_rejection(rejection: JsonRejection) -> ApiError {
+    let status = rejection.status();
+    let detail = rejection.body_text();
+    match status {
+        StatusCode::PAYLOAD_TOO_LARGE => ApiError::new(
+            status,
+            "body-too-large",
+            "request body is larger than 1 MiB",
+        ),
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => ApiError::new(
+            status,
+            "unsupported-media-type",
+            "send the body as JSON with `Content-Type: application/json`",
+        ),
+        StatusCode::UNPROCESSABLE_ENTITY => ApiError::unprocessable(detail),
+        _ => ApiError::new(status, "bad-request", detail),
+    }
+}
+
+/// Query parameters.
+pub struct Query<T>(pub T);
+
+impl<S, T> FromRequestParts<S> for Query<T>
+where
+    T: DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        axum::extract::Query::<T>::from_request_parts(parts, state)
+            .await
+            .map(|q| Self(q.0))
+            .map_err(|r: QueryRejection| ApiError::bad_request(r.body_text()))
+    }
+}
+
+/// Path parameters.
+pub struct Path<T>(pub T);
+
+impl<S, T> FromRequestParts<S> for Path<T>
+where
+    T: DeserializeOwned + Send,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        axum::extract::Path::<T>::from_request_parts(parts, state)
+            .await
+            .map(|p| Self(p.0))
+            .map_err(|r: PathRejection| ApiError::bad_request(r.body_text()))
+    }
+}
+
+/// The verified caller. Extracting it answers 401 for a missing, forged or
+/// expired token, and 403 for a user whose account is frozen or disabled.
+#[derive(Debug, Clone)]
+pub struct Auth(pub Claims);
+
+impl FromRequestParts<AppState> for Auth {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let header = parts
+            .headers
+            .get(axum::http::header::AUTHORIZATION)
+            .ok_or_else(|| ApiError::unauthorized("send `Authorization: Bearer <token>`"))?;
+        let token = header
+            .to_str()
+            .ok()
+            .and_then(|h| {
+                h.strip_prefix("Bearer ")
+                    .or_else(|| h.strip_prefix("bearer "))
+            })
+            .map(str::trim)
+            .ok_or_else(|| {
+                ApiError::unauthorized("the Authorization header must be `Bearer <token>`")
+            })?;
+        let claims = state.tokens.verify(token).map_err(|e| match e {
+            TokenError::Expired => ApiError::unauthorized("the token has expired"),
+            TokenError::Invalid => ApiError::unauthorized("the token is not valid"),
+        })?;
+        if claims.role == Role::User {
+            let address = claims
+                .account
+                .as_deref()
+                .and_then(|a| EmailAddress::parse(a).ok())
+                .ok_or_else(|| ApiError::unauthorized("the token is not valid"))?;
+            match state.store.account(&address).await {
+                Ok(account) if account.status == AccountStatus::Active => {}
+                Ok(account) => {
+                    let status = if account.status == AccountStatus::Frozen {
+                        "frozen"
+                    } else {
+                        "disabled"
+                    };
+                    return Err(ApiError::forbidden(format!(
+                        "account {} is {status}",
+                        account.address
+                    )));
+                }
+                Err(StoreError::NotFound(_)) => {
+                    return Err(ApiError::unauthorized(
+                        "the token's account no longer exists",
+                    ));
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Ok(Self(claims))
+    }
+}
+
+impl Auth {
+    pub fn role(&self) -> Role {
+        self.0.role
+    }
+
+    pub fn require_admin(&self) -> ApiResult<()> {
+        match self.0.role {
+            Role::Admin => Ok(()),
+            _ => Err(ApiError::forbidden("this needs an admin token")),
+        }
+    }
+
+    /// Admins, and the domain admin of `domain`.
+    pub fn require_domain(&self, domain: &str) -> ApiResult<()> {
+        match self.0.role {
+            Role::Admin => Ok(()),
+            Role::DomainAdmin if self.0.domain.as_deref() == Some(domain) => Ok(()),
+            _ => Err(ApiError::forbidden(format!(
+                "this token may not manage domain {domain}"
+            ))),
+        }
+    }
+
+    /// Admins, the domain admin of the account's domain, and the account itself.
+    pub fn require_account(&self, address: &EmailAddress) -> ApiResult<()> {
+        if self.0.role == Role::User {
+            let own = self
+                .0
+                .account
+                .as_deref()
+                .and_then(|a| EmailAddress::parse(a).ok());
+            if own.is_some_and(|own| own.key() == address.key()) {
+                return Ok(());
+            }
+            return Err(ApiError::forbidden(format!(
+                "this token may not act for {address}"
+            )));
+        }
+        self.require_domain(address.domain().as_str())
+    }
+
+    /// The one domain this token is confined to, if any.
+    pub fn domain_scope(&self) -> Option<&str> {
+        match self.0.role {
+            Role::Admin => None,
+            _ => self.0.domain.as_deref(),
+        }
+    }
+}

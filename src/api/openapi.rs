@@ -1,0 +1,82 @@
+//! The OpenAPI 3.1 document, derived from the handlers with utoipa. The
+//! committed `openapi/openapi.json` must equal [`document_json`]; a test
+//! checks it and `rampart openapi > openapi/openapi.json` regenerates it.
+
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+use super::v1;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Rampart",
+        description = "A headless, API-first mail server. Errors are RFC 9457 problem documents \
+                       (`application/problem+json`). Lists are paginated with `limit` and `cursor`.",
+        license(name = "Apache-2.0"),
+    ),
+    paths(
+        super::healthz,
+        super::openapi_json,
+        v1::tokens::create_token,
+        v1::domains::create_domain,
+        v1::domains::list_domains,
+        v1::domains::get_domain,
+        v1::domains::delete_domain,
+        v1::accounts::create_account,
+        v1::accounts::list_accounts,
+        v1::accounts::get_account,
+        v1::accounts::update_account,
+        v1::accounts::delete_account,
+        v1::accounts::freeze_account,
+        v1::accounts::unfreeze_account,
+        v1::aliases::create_alias,
+        v1::aliases::list_aliases,
+        v1::aliases::get_alias,
+        v1::aliases::delete_alias,
+        v1::settings::get_notifications,
+        v1::settings::put_notifications,
+        v1::events::list_events,
+    ),
+    components(schemas(crate::events::EventType)),
+    modifiers(&BearerAuth),
+    tags(
+        (name = "meta", description = "Health and this document"),
+        (name = "tokens", description = "Scoped API tokens"),
+        (name = "domains", description = "Local domains"),
+        (name = "accounts", description = "Mailboxes, limits and freezing"),
+        (name = "aliases", description = "Addresses delivering to accounts"),
+        (name = "settings", description = "Cluster-wide settings"),
+        (name = "events", description = "The event log"),
+    )
+)]
+pub struct ApiDoc;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT")
+                    .build(),
+            ),
+        );
+    }
+}
+
+/// The document as pretty JSON with a trailing newline: the exact bytes
+/// committed at `openapi/openapi.json`.
+pub fn document_json() -> String {
+    let mut doc = ApiDoc::openapi();
+    doc.info.version = env!("CARGO_PKG_VERSION").to_string();
+    let mut text = doc
+        .to_pretty_json()
+        .unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));
+    text.push('\n');
+    text
+}

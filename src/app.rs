@@ -1,0 +1,184 @@
+//! Starting and stopping the server: open the store, bind every configured
+//! listener, serve until the shutdown token fires, then drain.
+//!
+//! Binding is separate from running so tests (and `serve`) can bind
+//! `127.0.0.1:0`, learn the real ports, and only then start serving.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+
+use crate::auth::token::TokenKeys;
+use crate::config::Config;
+use crate::net::tls_listener::TlsListener;
+use crate::store::Store;
+
+/// How long in-flight requests get to finish after shutdown is asked for.
+const DRAIN_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// What every request handler and protocol session shares.
+#[derive(Clone)]
+pub struct AppState {
+    pub config: Arc<Config>,
+    pub store: Store,
+    pub tokens: TokenKeys,
+}
+
+/// A server whose sockets are bound but which does not serve yet.
+pub struct Server {
+    state: AppState,
+    http: Option<TcpListener>,
+    https: Option<TlsListener>,
+}
+
+/// Listeners whose protocols later issues add; configured ones are reported
+/// rather than silently bound to nothing.
+const NOT_YET_SERVED: &[&str] = &[
+    "smtp",
+    "submission",
+    "submissions",
+    "imap",
+    "imaps",
+    "pop3",
+    "pop3s",
+];
+
+async fn bind(name: &str, addr: SocketAddr) -> anyhow::Result<TcpListener> {
+    TcpListener::bind(addr)
+        .await
+        .with_context(|| format!("listeners.{name}: cannot bind {addr}"))
+}
+
+impl Server {
+    /// Opens and migrates the store, loads TLS and binds the listeners.
+    pub async fn bind(config: Config) -> anyhow::Result<Self> {
+        let store = Store::open(&config.database_url())
+            .await
+            .with_context(|| format!("opening the database {}", redact(&config.database_url())))?;
+        let tokens = TokenKeys::from_secret(&store.signing_key().await?);
+        let tls = crate::net::tls::server_config(&config)?;
+        let http = match config.listeners.addr("http") {
+            Some(addr) => Some(bind("http", addr).await?),
+            None => None,
+        };
+        let https = match config.listeners.addr("https") {
+            Some(addr) => Some(TlsListener::new(bind("https", addr).await?, tls)?),
+            None => None,
+        };
+        for name in NOT_YET_SERVED {
+            if let Some(addr) = config.listeners.addr(name) {
+                tracing::warn!(listener = name, %addr, "this protocol is not served by this version yet; listener not bound");
+            }
+        }
+        let state = AppState {
+            config: Arc::new(config),
+            store,
+            tokens,
+        };
+        Ok(Self { state, http, https })
+    }
+
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    pub fn http_addr(&self) -> Option<SocketAddr> {
+        self.http.as_ref().and_then(|l| l.local_addr().ok())
+    }
+
+    pub fn https_addr(&self) -> Option<SocketAddr> {
+        use axum::serve::Listener;
+        self.https.as_ref().and_then(|l| l.local_addr().ok())
+    }
+
+    /// Serves until `shutdown` is cancelled, then lets in-flight requests
+    /// finish (up to a deadline) and closes the store.
+    pub async fn run(self, shutdown: CancellationToken) -> anyhow::Result<()> {
+        let router = crate::api::router(self.state.clone());
+        let mut tasks = tokio::task::JoinSet::new();
+        if let Some(listener) = self.http {
+            let addr = listener.local_addr()?;
+            tracing::info!(%addr, "http listening");
+            let app = router
+                .clone()
+                .into_make_service_with_connect_info::<crate::net::tls_listener::PeerAddr>();
+            let stop = shutdown.clone();
+            tasks.spawn(async move {
+                axum::serve(listener, app)
+                    .with_graceful_shutdown(stop.cancelled_owned())
+                    .await
+            });
+        }
+        if let Some(listener) = self.https {
+            use axum::serve::Listener;
+            tracing::info!(addr = %listener.local_addr()?, "https listening");
+            let app =
+                router.into_make_service_with_connect_info::<crate::net::tls_listener::PeerAddr>();
+            let stop = shutdown.clone();
+            tasks.spawn(async move {
+                axum::serve(listener, app)
+                    .with_graceful_shutdown(stop.cancelled_owned())
+                    .await
+            });
+        }
+        shutdown.cancelled().await;
+        tracing::info!("shutting down: draining connections");
+        let drained = tokio::time::timeout(DRAIN_TIMEOUT, async {
+            while let Some(result) = tasks.join_next().await {
+                match result {
+                    Ok(Err(e)) => tracing::warn!(error = %e, "listener ended with an error"),
+                    Err(e) => tracing::warn!(error = %e, "listener task failed"),
+                    Ok(Ok(())) => {}
+                }
+            }
+        })
+        .await;
+        if drained.is_err() {
+            tracing::warn!("drain deadline passed; closing remaining connections");
+            tasks.abort_all();
+        }
+        self.state.store.close().await;
+        tracing::info!("stopped");
+        Ok(())
+    }
+}
+
+/// A database URL without its password, for messages.
+pub fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            let userinfo = &url[scheme + 3..at];
+            match userinfo.split_once(':') {
+                Some((user, _)) => format!("{}{user}:***{}", &url[..scheme + 3], &url[at..]),
+                None => url.to_string(),
+            }
+        }
+        _ => url.to_string(),
+    }
+}
+
+/// Resolves when the process receives SIGINT or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+}

@@ -1,0 +1,449 @@
+//! Configuration: embedded defaults, then the TOML file, then `RAMPART_*`
+//! environment overrides, then validation that names the bad key and why.
+//!
+//! Only per-node facts live here (addresses to bind, paths, the database);
+//! settings that every node of a cluster must share live in the database.
+
+use std::collections::BTreeSet;
+use std::fmt;
+use std::net::{IpAddr, SocketAddr};
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+/// The whole configuration. Every key is optional (CONTRACT.md).
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// Greeting, HELO name, Received headers, notification sender, TLS certificate name.
+    pub hostname: String,
+    /// SQLite file, message blobs, generated keys and certificates.
+    pub data_dir: PathBuf,
+    /// `sqlite://...` or `postgres://...`; absent: `sqlite://<data_dir>/rampart.db`.
+    pub database_url: Option<String>,
+    /// Base of attachment links and the docs page; absent: `https://<hostname>:<https port>`.
+    pub public_url: Option<String>,
+    /// Addresses the world sees this server send from (PTR and SPF checks).
+    pub public_ips: Vec<IpAddr>,
+    /// `human` (default) or `json` log lines.
+    pub log_format: LogFormat,
+    pub listeners: Listeners,
+    pub tls: TlsConfig,
+    pub dns: DnsConfig,
+    pub outbound: OutboundConfig,
+    pub webhooks: WebhooksConfig,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    #[default]
+    Human,
+    Json,
+}
+
+/// `"host:port"` per listener; an empty string disables it.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Listeners {
+    pub smtp: String,
+    pub submission: String,
+    pub submissions: String,
+    pub imap: String,
+    pub imaps: String,
+    pub pop3: String,
+    pub pop3s: String,
+    pub http: String,
+    pub https: String,
+}
+
+impl Default for Listeners {
+    fn default() -> Self {
+        Self {
+            smtp: "0.0.0.0:25".into(),
+            submission: "0.0.0.0:587".into(),
+            submissions: "0.0.0.0:465".into(),
+            imap: "0.0.0.0:143".into(),
+            imaps: "0.0.0.0:993".into(),
+            pop3: "0.0.0.0:110".into(),
+            pop3s: "0.0.0.0:995".into(),
+            http: "0.0.0.0:8080".into(),
+            https: "0.0.0.0:8443".into(),
+        }
+    }
+}
+
+impl Listeners {
+    /// Every listener by its config name, in a fixed order.
+    pub fn entries(&self) -> [(&'static str, &str); 9] {
+        [
+            ("smtp", &self.smtp),
+            ("submission", &self.submission),
+            ("submissions", &self.submissions),
+            ("imap", &self.imap),
+            ("imaps", &self.imaps),
+            ("pop3", &self.pop3),
+            ("pop3s", &self.pop3s),
+            ("http", &self.http),
+            ("https", &self.https),
+        ]
+    }
+
+    /// The parsed address of one listener; `None` when disabled. Validation
+    /// has already rejected unparsable values, so an error here is a bug
+    /// surfaced as `None` plus a log line rather than a panic.
+    pub fn addr(&self, name: &str) -> Option<SocketAddr> {
+        let value = self.entries().into_iter().find(|(n, _)| *n == name)?.1;
+        if value.is_empty() {
+            return None;
+        }
+        value.parse().ok()
+    }
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct TlsConfig {
+    pub cert: Option<PathBuf>,
+    pub key: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DnsConfig {
+    /// Absent or empty: the system resolver.
+    pub nameservers: Vec<String>,
+    pub timeout_ms: u64,
+}
+
+impl Default for DnsConfig {
+    fn default() -> Self {
+        Self {
+            nameservers: Vec::new(),
+            timeout_ms: 2000,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct OutboundConfig {
+    pub relay_host: String,
+    pub mx_port: u16,
+    pub retry_delays_seconds: Vec<u64>,
+    pub max_queue_seconds: u64,
+}
+
+impl Default for OutboundConfig {
+    fn default() -> Self {
+        Self {
+            relay_host: String::new(),
+            mx_port: 25,
+            retry_delays_seconds: vec![60, 300, 900, 1800, 3600, 7200],
+            max_queue_seconds: 432_000,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct WebhooksConfig {
+    pub allow_private_targets: bool,
+    pub retry_delays_seconds: Vec<u64>,
+}
+
+impl Default for WebhooksConfig {
+    fn default() -> Self {
+        Self {
+            allow_private_targets: false,
+            retry_delays_seconds: vec![5, 300, 1800, 7200, 18000, 36000, 50400, 72000, 86400],
+        }
+    }
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            hostname: "localhost".into(),
+            data_dir: PathBuf::from("./data"),
+            database_url: None,
+            public_url: None,
+            public_ips: Vec::new(),
+            log_format: LogFormat::Human,
+            listeners: Listeners::default(),
+            tls: TlsConfig::default(),
+            dns: DnsConfig::default(),
+            outbound: OutboundConfig::default(),
+            webhooks: WebhooksConfig::default(),
+        }
+    }
+}
+
+/// A configuration problem, worded for the operator: `key: what is wrong`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigError(pub String);
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+/// Environment variables with the `RAMPART_` prefix that are not config keys.
+const RESERVED_ENV: &[&str] = &["CONFIG", "LOG"];
+const RESERVED_ENV_PREFIXES: &[&str] = &["TEST_"];
+
+impl Config {
+    /// Loads the file (if any), applies the process environment and validates.
+    pub fn load(path: Option<&Path>) -> Result<Self, ConfigError> {
+        let text = match path {
+            Some(p) => std::fs::read_to_string(p).map_err(|e| {
+                ConfigError(format!("cannot read config file {}: {e}", p.display()))
+            })?,
+            None => String::new(),
+        };
+        Self::from_sources(&text, std::env::vars())
+    }
+
+    /// Builds a configuration from TOML text and `(name, value)` environment
+    /// pairs; separated from [`Config::load`] so tests need no process state.
+    pub fn from_sources(
+        toml_text: &str,
+        env: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<Self, ConfigError> {
+        let mut root: toml::Table = toml::from_str(toml_text)
+            .map_err(|e| ConfigError(format!("config file: {}", e.message().trim())))?;
+        let mut from_env = BTreeSet::new();
+        for (name, value) in env {
+            let Some(rest) = name.strip_prefix("RAMPART_") else {
+                continue;
+            };
+            if RESERVED_ENV.contains(&rest)
+                || RESERVED_ENV_PREFIXES.iter().any(|p| rest.starts_with(p))
+            {
+                continue;
+            }
+            let path: Vec<String> = rest.split("__").map(|s| s.to_ascii_lowercase()).collect();
+            if path.iter().any(|p| p.is_empty()) {
+                return Err(ConfigError(format!("{name}: not a valid config key")));
+            }
+            set_path(&mut root, &path, env_value(&value))
+                .map_err(|why| ConfigError(format!("{name}: {why}")))?;
+            from_env.insert(path.join("."));
+        }
+        let config: Config =
+            serde_path_to_error::deserialize(toml::Value::Table(root)).map_err(|e| {
+                let key = e.path().to_string();
+                let source = if from_env.contains(&key) {
+                    format!(
+                        " (from RAMPART_{})",
+                        key.to_ascii_uppercase().replace('.', "__")
+                    )
+                } else {
+                    String::new()
+                };
+                ConfigError(format!("{key}: {}{source}", e.inner()))
+            })?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    fn validate(&self) -> Result<(), ConfigError> {
+        let err = |key: &str, why: String| Err(ConfigError(format!("{key}: {why}")));
+        if crate::address::Domain::parse(&self.hostname).is_err() {
+            return err(
+                "hostname",
+                format!("{:?} is not a valid host name", self.hostname),
+            );
+        }
+        for (name, value) in self.listeners.entries() {
+            if !value.is_empty() && value.parse::<SocketAddr>().is_err() {
+                return err(
+                    &format!("listeners.{name}"),
+                    format!(
+                        "{value:?} is not a socket address (expected \"host:port\", e.g. \"0.0.0.0:25\")"
+                    ),
+                );
+            }
+        }
+        if let Some(url) = &self.database_url
+            && !(url.starts_with("sqlite:")
+                || url.starts_with("postgres://")
+                || url.starts_with("postgresql://"))
+        {
+            return err(
+                "database_url",
+                format!("{url:?} is neither sqlite:... nor postgres://..."),
+            );
+        }
+        if let Some(url) = &self.public_url
+            && !(url.starts_with("https://") || url.starts_with("http://"))
+        {
+            return err(
+                "public_url",
+                format!("{url:?} must start with https:// or http://"),
+            );
+        }
+        match (&self.tls.cert, &self.tls.key) {
+            (Some(_), None) => return err("tls.key", "must be set when tls.cert is".into()),
+            (None, Some(_)) => return err("tls.cert", "must be set when tls.key is".into()),
+            _ => {}
+        }
+        for (i, ns) in self.dns.nameservers.iter().enumerate() {
+            if ns.parse::<SocketAddr>().is_err() && ns.parse::<IpAddr>().is_err() {
+                return err(
+                    &format!("dns.nameservers[{i}]"),
+                    format!("{ns:?} is not an IP address or \"ip:port\""),
+                );
+            }
+        }
+        if self.dns.timeout_ms == 0 {
+            return err("dns.timeout_ms", "must be greater than 0".into());
+        }
+        if !self.outbound.relay_host.is_empty() && !self.outbound.relay_host.contains(':') {
+            return err(
+                "outbound.relay_host",
+                format!("{:?} must be \"host:port\"", self.outbound.relay_host),
+            );
+        }
+        if self.outbound.mx_port == 0 {
+            return err(
+                "outbound.mx_port",
+                "must be a port number from 1 to 65535".into(),
+            );
+        }
+        if self.outbound.retry_delays_seconds.is_empty() {
+            return err(
+                "outbound.retry_delays_seconds",
+                "must list at least one delay".into(),
+            );
+        }
+        if self.webhooks.retry_delays_seconds.is_empty() {
+            return err(
+                "webhooks.retry_delays_seconds",
+                "must list at least one delay".into(),
+            );
+        }
+        Ok(())
+    }
+
+    /// The database URL in effect.
+    pub fn database_url(&self) -> String {
+        match &self.database_url {
+            Some(url) => url.clone(),
+            None => format!("sqlite://{}", self.data_dir.join("rampart.db").display()),
+        }
+    }
+
+    /// The public base URL in effect, without a trailing slash.
+    pub fn public_url(&self) -> String {
+        match &self.public_url {
+            Some(url) => url.trim_end_matches('/').to_string(),
+            None => {
+                let port = self
+                    .listeners
+                    .addr("https")
+                    .map(|a| a.port())
+                    .unwrap_or(443);
+                if port == 443 {
+                    format!("https://{}", self.hostname)
+                } else {
+                    format!("https://{}:{port}", self.hostname)
+                }
+            }
+        }
+    }
+}
+
+/// An environment value as TOML when it parses as a TOML value (numbers,
+/// booleans, arrays), otherwise as a plain string (`0.0.0.0:25`, host names).
+fn env_value(raw: &str) -> toml::Value {
+    let doc = format!("v = {raw}");
+    match toml::from_str::<toml::Table>(&doc) {
+        Ok(mut t) => t
+            .remove("v")
+            .unwrap_or_else(|| toml::Value::String(raw.to_string())),
+        Err(_) => toml::Value::String(raw.to_string()),
+    }
+}
+
+fn set_path(root: &mut toml::Table, path: &[String], value: toml::Value) -> Result<(), String> {
+    let (last, parents) = path.split_last().ok_or("empty key")?;
+    let mut table = root;
+    for part in parents {
+        let entry = table
+            .entry(part.clone())
+            .or_insert_with(|| toml::Value::Table(toml::Table::new()));
+        table = match entry {
+            toml::Value::Table(t) => t,
+            _ => return Err(format!("`{part}` is not a section")),
+        };
+    }
+    table.insert(last.clone(), value);
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn defaults_follow_the_contract() {
+        let c = Config::from_sources("", Vec::new()).unwrap();
+        assert_eq!(c.listeners.smtp, "0.0.0.0:25");
+        assert_eq!(c.outbound.max_queue_seconds, 432_000);
+        assert_eq!(c.database_url(), "sqlite://./data/rampart.db");
+        assert_eq!(c.public_url(), "https://localhost:8443");
+    }
+
+    #[test]
+    fn environment_overrides_file() {
+        let c = Config::from_sources(
+            "hostname = \"a.example\"\n[listeners]\nsmtp = \"127.0.0.1:2525\"\n",
+            env(&[
+                ("RAMPART_LISTENERS__SMTP", "127.0.0.1:2626"),
+                ("RAMPART_OUTBOUND__MX_PORT", "2527"),
+                ("RAMPART_DNS__NAMESERVERS", "[\"127.0.0.1:5353\"]"),
+                ("RAMPART_CONFIG", "ignored"),
+                ("RAMPART_TEST_DATABASE_URL", "ignored"),
+                ("OTHER", "x"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(c.hostname, "a.example");
+        assert_eq!(c.listeners.smtp, "127.0.0.1:2626");
+        assert_eq!(c.outbound.mx_port, 2527);
+        assert_eq!(c.dns.nameservers, vec!["127.0.0.1:5353".to_string()]);
+    }
+
+    #[test]
+    fn bad_values_name_the_key() {
+        let e = Config::from_sources("[listeners]\nsmtp = \"0.0.0.0:99999\"\n", Vec::new())
+            .unwrap_err();
+        assert!(
+            e.0.starts_with("listeners.smtp: \"0.0.0.0:99999\" is not a socket address"),
+            "{e}"
+        );
+        let e =
+            Config::from_sources("", env(&[("RAMPART_OUTBOUND__MX_PORT", "\"x\"")])).unwrap_err();
+        assert!(
+            e.0.starts_with("outbound.mx_port:") && e.0.contains("RAMPART_OUTBOUND__MX_PORT"),
+            "{e}"
+        );
+        let e = Config::from_sources("[listeners]\nsmpt = \"x\"\n", Vec::new()).unwrap_err();
+        assert!(e.0.contains("smpt"), "{e}");
+        let e = Config::from_sources("hostname = [", Vec::new()).unwrap_err();
+        assert!(e.0.starts_with("config file:"), "{e}");
+        let e = Config::from_sources("[tls]\ncert = \"/x\"\n", Vec::new()).unwrap_err();
+        assert!(e.0.starts_with("tls.key:"), "{e}");
+    }
+}
