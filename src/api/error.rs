@@ -83,6 +83,7 @@ impl From<StoreError> for ApiError {
             StoreError::NotFound(what) => Self::not_found(format!("{what} not found")),
             StoreError::Conflict(why) => Self::conflict(why),
             StoreError::Invalid(why) => Self::unprocessable(why),
+            StoreError::BadCursor => Self::bad_request("cursor is not one this server issued"),
             StoreError::Database(sqlx::Error::PoolTimedOut) => Self::new(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "unavailable",

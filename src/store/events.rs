@@ -40,7 +40,7 @@ impl Store {
         let after: i64 = match cursor {
             Some(c) => decode_cursor(c)?
                 .parse()
-                .map_err(|_| StoreError::Invalid("cursor is not one this server issued".into()))?,
+                .map_err(|_| StoreError::BadCursor)?,
             None => 0,
         };
         let rows = sqlx::query(

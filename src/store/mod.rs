@@ -40,6 +40,8 @@ pub enum StoreError {
     Invalid(String),
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
+    #[error("cursor is not one this server issued")]
+    BadCursor,
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),
 }
@@ -62,7 +64,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[(
 
 /// A fixed key for PostgreSQL's advisory lock, so that nodes starting together
 /// apply migrations one at a time.
-const MIGRATION_LOCK: i64 = 0x7261_6d70_6172_74;
+const MIGRATION_LOCK: i64 = 0x0072_616d_7061_7274; // "rampart" in ASCII
 
 impl Store {
     /// Connects to `url` (`sqlite://path` or `postgres://...`), creating the
@@ -243,7 +245,7 @@ pub fn decode_cursor(cursor: &str) -> StoreResult<String> {
         .decode(cursor)
         .ok()
         .and_then(|b| String::from_utf8(b).ok())
-        .ok_or_else(|| StoreError::Invalid("cursor is not one this server issued".into()))
+        .ok_or(StoreError::BadCursor)
 }
 
 /// A page of results and the cursor for the next one.

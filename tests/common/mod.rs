@@ -1,0 +1,234 @@
+//! The test harness: a real server on loopback ports with a fresh database
+//! (SQLite in a temporary directory, or a new PostgreSQL database when
+//! `RAMPART_TEST_DATABASE_URL` is set), and an HTTP client.
+#![allow(dead_code)]
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::Duration;
+
+use rampart::app::Server;
+use rampart::auth::token::Role;
+use rampart::config::Config;
+use serde_json::Value;
+use sqlx::Connection;
+use tokio_util::sync::CancellationToken;
+
+pub struct TestServer {
+    pub base: String,
+    pub https: SocketAddr,
+    pub admin: String,
+    pub client: reqwest::Client,
+    pub config: Config,
+    pub config_path: PathBuf,
+    pub state: rampart::app::AppState,
+    shutdown: CancellationToken,
+    handle: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
+    pub dir: tempfile::TempDir,
+}
+
+static COUNTER: AtomicU32 = AtomicU32::new(0);
+
+/// A database URL no other test uses.
+pub async fn fresh_database_url(dir: &std::path::Path) -> String {
+    match std::env::var("RAMPART_TEST_DATABASE_URL") {
+        Ok(base) if base.starts_with("postgres") => {
+            sqlx::any::install_default_drivers();
+            let name = format!(
+                "rampart_t{}_{}_{}",
+                std::process::id(),
+                COUNTER.fetch_add(1, Ordering::SeqCst),
+                rand::random::<u32>()
+            );
+            let mut conn = sqlx::AnyConnection::connect(&base)
+                .await
+                .expect("connect to RAMPART_TEST_DATABASE_URL");
+            sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+                .execute(&mut conn)
+                .await
+                .expect("create test database");
+            let (prefix, rest) = base.rsplit_once('/').expect("database URL has a path");
+            let query = rest
+                .split_once('?')
+                .map(|(_, q)| format!("?{q}"))
+                .unwrap_or_default();
+            format!("{prefix}/{name}{query}")
+        }
+        _ => format!("sqlite://{}", dir.join("rampart.db").display()),
+    }
+}
+
+/// A config whose listeners are disabled except HTTP and HTTPS on loopback
+/// with ports the kernel picks.
+pub async fn test_config(dir: &std::path::Path) -> (Config, String) {
+    let db = fresh_database_url(dir).await;
+    let text = format!(
+        r#"hostname = "mx.rampart.test"
+data_dir = "{dir}"
+database_url = "{db}"
+
+[listeners]
+smtp = ""
+submission = ""
+submissions = ""
+imap = ""
+imaps = ""
+pop3 = ""
+pop3s = ""
+http = "127.0.0.1:0"
+https = "127.0.0.1:0"
+"#,
+        dir = dir.display()
+    );
+    let config = Config::from_sources(&text, Vec::new()).expect("test config is valid");
+    (config, text)
+}
+
+impl TestServer {
+    pub async fn start() -> Self {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let (config, text) = test_config(dir.path()).await;
+        let config_path = dir.path().join("rampart.toml");
+        std::fs::write(&config_path, text).expect("write config");
+        let server = Server::bind(config.clone()).await.expect("server binds");
+        let http = server.http_addr().expect("http bound");
+        let https = server.https_addr().expect("https bound");
+        let state = server.state().clone();
+        let (admin, _) = state
+            .tokens
+            .mint(Role::Admin, None, None, 3600)
+            .expect("mint");
+        let shutdown = CancellationToken::new();
+        let handle = tokio::spawn(server.run(shutdown.clone()));
+        let client = reqwest::Client::builder()
+            .timeout(Duration::from_secs(30))
+            .build()
+            .expect("client");
+        Self {
+            base: format!("http://{http}"),
+            https,
+            admin,
+            client,
+            config,
+            config_path,
+            state,
+            shutdown,
+            handle: Some(handle),
+            dir,
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// A request with the admin token.
+    pub fn admin(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
+        self.client
+            .request(method, self.url(path))
+            .bearer_auth(&self.admin)
+    }
+
+    pub fn with_token(
+        &self,
+        token: &str,
+        method: reqwest::Method,
+        path: &str,
+    ) -> reqwest::RequestBuilder {
+        self.client
+            .request(method, self.url(path))
+            .bearer_auth(token)
+    }
+
+    pub async fn create_domain(&self, name: &str) {
+        let r = self
+            .admin(reqwest::Method::POST, "/v1/domains")
+            .json(&serde_json::json!({ "name": name }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            r.status(),
+            201,
+            "create domain {name}: {}",
+            r.text().await.unwrap()
+        );
+    }
+
+    pub async fn create_account(&self, address: &str, password: &str) -> Value {
+        let r = self
+            .admin(reqwest::Method::POST, "/v1/accounts")
+            .json(&serde_json::json!({ "address": address, "password": password }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 201, "create account {address}");
+        r.json().await.unwrap()
+    }
+
+    /// Mints a scoped token through the API.
+    pub async fn token(&self, body: Value) -> String {
+        let r = self
+            .admin(reqwest::Method::POST, "/v1/tokens")
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 201, "mint token {body}");
+        let v: Value = r.json().await.unwrap();
+        v["token"].as_str().unwrap().to_string()
+    }
+
+    pub async fn stop(mut self) {
+        self.shutdown.cancel();
+        if let Some(h) = self.handle.take() {
+            h.await.expect("server task").expect("server stops cleanly");
+        }
+        drop_database(&self.config.database_url()).await;
+    }
+}
+
+/// Asserts a problem+json answer with `status`, returning its detail.
+pub async fn expect_problem(response: reqwest::Response, status: u16) -> String {
+    assert_eq!(response.status().as_u16(), status, "unexpected status");
+    let content_type = response
+        .headers()
+        .get("content-type")
+        .map(|v| v.to_str().unwrap().to_string());
+    assert_eq!(content_type.as_deref(), Some("application/problem+json"));
+    let body: Value = response.json().await.expect("problem body is JSON");
+    assert_eq!(body["status"], status);
+    assert!(
+        body["type"]
+            .as_str()
+            .unwrap()
+            .starts_with("urn:rampart:problem:")
+    );
+    assert!(body["title"].is_string());
+    body["detail"].as_str().expect("detail").to_string()
+}
+
+/// Drops a per-test PostgreSQL database once its server has stopped.
+pub async fn drop_database(url: &str) {
+    let (Ok(base), true) = (
+        std::env::var("RAMPART_TEST_DATABASE_URL"),
+        url.starts_with("postgres"),
+    ) else {
+        return;
+    };
+    let name = url
+        .rsplit('/')
+        .next()
+        .unwrap_or_default()
+        .split('?')
+        .next()
+        .unwrap_or_default();
+    if let Ok(mut conn) = sqlx::AnyConnection::connect(&base).await {
+        let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+        )))
+        .execute(&mut conn)
+        .await;
+    }
+}
