@@ -14,8 +14,11 @@ use tokio_util::sync::CancellationToken;
 
 use crate::auth::token::TokenKeys;
 use crate::config::Config;
+use crate::delivery::Committer;
 use crate::net::tls_listener::TlsListener;
+use crate::smtp::ListenerKind;
 use crate::store::Store;
+use crate::store::blobs::BlobStore;
 
 /// How long in-flight requests get to finish after shutdown is asked for.
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(30);
@@ -25,27 +28,23 @@ const DRAIN_TIMEOUT: Duration = Duration::from_secs(30);
 pub struct AppState {
     pub config: Arc<Config>,
     pub store: Store,
+    pub blobs: BlobStore,
+    pub committer: Committer,
     pub tokens: TokenKeys,
 }
 
 /// A server whose sockets are bound but which does not serve yet.
 pub struct Server {
     state: AppState,
+    tls: Arc<rustls::ServerConfig>,
     http: Option<TcpListener>,
     https: Option<TlsListener>,
+    smtp: Vec<(ListenerKind, TcpListener)>,
 }
 
 /// Listeners whose protocols later issues add; configured ones are reported
 /// rather than silently bound to nothing.
-const NOT_YET_SERVED: &[&str] = &[
-    "smtp",
-    "submission",
-    "submissions",
-    "imap",
-    "imaps",
-    "pop3",
-    "pop3s",
-];
+const NOT_YET_SERVED: &[&str] = &["imap", "imaps", "pop3", "pop3s"];
 
 async fn bind(name: &str, addr: SocketAddr) -> anyhow::Result<TcpListener> {
     TcpListener::bind(addr)
@@ -61,12 +60,28 @@ impl Server {
             .with_context(|| format!("opening the database {}", redact(&config.database_url())))?;
         let tokens = TokenKeys::from_secret(&store.signing_key().await?);
         let tls = crate::net::tls::server_config(&config)?;
+        let blobs = BlobStore::new(&config.data_dir).with_context(|| {
+            format!(
+                "creating the blob store under {}",
+                config.data_dir.display()
+            )
+        })?;
+        let mut smtp = Vec::new();
+        for kind in [
+            ListenerKind::Mx,
+            ListenerKind::Submission,
+            ListenerKind::Submissions,
+        ] {
+            if let Some(addr) = config.listeners.addr(kind.name()) {
+                smtp.push((kind, bind(kind.name(), addr).await?));
+            }
+        }
         let http = match config.listeners.addr("http") {
             Some(addr) => Some(bind("http", addr).await?),
             None => None,
         };
         let https = match config.listeners.addr("https") {
-            Some(addr) => Some(TlsListener::new(bind("https", addr).await?, tls)?),
+            Some(addr) => Some(TlsListener::new(bind("https", addr).await?, tls.clone())?),
             None => None,
         };
         for name in NOT_YET_SERVED {
@@ -74,12 +89,21 @@ impl Server {
                 tracing::warn!(listener = name, %addr, "this protocol is not served by this version yet; listener not bound");
             }
         }
+        let committer = Committer::start(store.clone());
         let state = AppState {
             config: Arc::new(config),
             store,
+            blobs,
+            committer,
             tokens,
         };
-        Ok(Self { state, http, https })
+        Ok(Self {
+            state,
+            tls,
+            http,
+            https,
+            smtp,
+        })
     }
 
     pub fn state(&self) -> &AppState {
@@ -88,6 +112,14 @@ impl Server {
 
     pub fn http_addr(&self) -> Option<SocketAddr> {
         self.http.as_ref().and_then(|l| l.local_addr().ok())
+    }
+
+    /// The bound address of an SMTP listener (`smtp`, `submission`, `submissions`).
+    pub fn smtp_addr(&self, kind: ListenerKind) -> Option<SocketAddr> {
+        self.smtp
+            .iter()
+            .find(|(k, _)| *k == kind)
+            .and_then(|(_, l)| l.local_addr().ok())
     }
 
     pub fn https_addr(&self) -> Option<SocketAddr> {
@@ -100,6 +132,27 @@ impl Server {
     pub async fn run(self, shutdown: CancellationToken) -> anyhow::Result<()> {
         let router = crate::api::router(self.state.clone());
         let mut tasks = tokio::task::JoinSet::new();
+        let sessions = tokio_util::task::TaskTracker::new();
+        let smtp_limits = crate::smtp::server::Limits::new(
+            self.state.config.smtp.max_connections,
+            self.state.config.smtp.max_connections_per_ip,
+        );
+        for (kind, listener) in self.smtp {
+            tracing::info!(listener = kind.name(), addr = %listener.local_addr()?, "smtp listening");
+            let accept = crate::smtp::server::accept_loop(
+                listener,
+                kind,
+                self.state.clone(),
+                self.tls.clone(),
+                smtp_limits.clone(),
+                sessions.clone(),
+                shutdown.clone(),
+            );
+            tasks.spawn(async move {
+                accept.await;
+                Ok(())
+            });
+        }
         if let Some(listener) = self.http {
             let addr = listener.local_addr()?;
             tracing::info!(%addr, "http listening");
@@ -127,7 +180,9 @@ impl Server {
         }
         shutdown.cancelled().await;
         tracing::info!("shutting down: draining connections");
+        sessions.close();
         let drained = tokio::time::timeout(DRAIN_TIMEOUT, async {
+            sessions.wait().await;
             while let Some(result) = tasks.join_next().await {
                 match result {
                     Ok(Err(e)) => tracing::warn!(error = %e, "listener ended with an error"),

@@ -32,6 +32,7 @@ pub struct Config {
     pub dns: DnsConfig,
     pub outbound: OutboundConfig,
     pub webhooks: WebhooksConfig,
+    pub smtp: SmtpConfig,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
@@ -145,6 +146,37 @@ impl Default for OutboundConfig {
     }
 }
 
+/// Per-node limits of the SMTP listeners. Each has its own reply when hit.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SmtpConfig {
+    /// Largest message accepted (advertised as SIZE), in octets.
+    pub max_message_size: u64,
+    /// Recipients per message; more get `452 4.5.3`.
+    pub max_recipients: usize,
+    /// Protocol errors in one session before it is closed with `421`.
+    pub max_errors: u32,
+    /// Seconds without a complete command or data before `421 4.4.2`.
+    pub idle_timeout_seconds: u64,
+    /// Simultaneous SMTP connections from one IP address.
+    pub max_connections_per_ip: usize,
+    /// Simultaneous SMTP connections in all.
+    pub max_connections: usize,
+}
+
+impl Default for SmtpConfig {
+    fn default() -> Self {
+        Self {
+            max_message_size: 50 * 1024 * 1024,
+            max_recipients: 100,
+            max_errors: 10,
+            idle_timeout_seconds: 300,
+            max_connections_per_ip: 50,
+            max_connections: 2000,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct WebhooksConfig {
@@ -175,6 +207,7 @@ impl Default for Config {
             dns: DnsConfig::default(),
             outbound: OutboundConfig::default(),
             webhooks: WebhooksConfig::default(),
+            smtp: SmtpConfig::default(),
         }
     }
 }
@@ -319,6 +352,27 @@ impl Config {
                 "outbound.retry_delays_seconds",
                 "must list at least one delay".into(),
             );
+        }
+        let smtp = &self.smtp;
+        if smtp.max_message_size < 1024 {
+            return err(
+                "smtp.max_message_size",
+                "must be at least 1024 octets".into(),
+            );
+        }
+        for (key, value) in [
+            ("smtp.max_recipients", smtp.max_recipients as u64),
+            ("smtp.max_errors", u64::from(smtp.max_errors)),
+            ("smtp.idle_timeout_seconds", smtp.idle_timeout_seconds),
+            (
+                "smtp.max_connections_per_ip",
+                smtp.max_connections_per_ip as u64,
+            ),
+            ("smtp.max_connections", smtp.max_connections as u64),
+        ] {
+            if value == 0 {
+                return err(key, "must be greater than 0".into());
+            }
         }
         if self.webhooks.retry_delays_seconds.is_empty() {
             return err(

@@ -9,6 +9,9 @@
 //! - [`auth`]       — argon2 password hashing, API tokens (JWT)
 //! - [`events`]     — event types of the append-only log
 //! - [`store`]      — the [`store::Store`] over SQLite or PostgreSQL, one module per aggregate
+//! - [`screening`]  — policy decisions: relay control, sender rules, IP shield
+//! - [`delivery`]   — group commit of accepted messages into mailboxes and the queue
+//! - [`smtp`]       — SMTP listeners: framing (bytes → commands), session state machine, I/O loop
 //! - [`net`]        — TLS material and a TLS accept loop shared by the listeners
 //! - [`api`]        — the REST API (axum), problem+json errors, OpenAPI, `/docs`
 
@@ -18,6 +21,9 @@ pub mod app;
 pub mod auth;
 pub mod cli;
 pub mod config;
+pub mod delivery;
 pub mod events;
 pub mod net;
+pub mod screening;
+pub mod smtp;
 pub mod store;

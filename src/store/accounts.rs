@@ -224,6 +224,7 @@ impl Store {
             }
         }
         let account = fetch_for_update(&mut tx, &key).await?;
+        super::mailboxes::create_defaults(&mut tx, account.id, now).await?;
         append(
             &mut tx,
             &account_event(

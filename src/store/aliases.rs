@@ -46,6 +46,19 @@ async fn decode(conn: &mut sqlx::AnyConnection, row: &sqlx::any::AnyRow) -> Stor
 }
 
 impl Store {
+    /// Lookup keys of the addresses an account may send as: its own and
+    /// those of the aliases that deliver to it.
+    pub async fn sendable_addresses(&self, account_id: i64) -> StoreResult<Vec<String>> {
+        Ok(sqlx::query_scalar(
+            "SELECT address_key FROM accounts WHERE id = $1 \
+             UNION SELECT al.address_key FROM aliases al JOIN alias_targets t ON t.alias_id = al.id \
+             WHERE t.account_id = $1",
+        )
+        .bind(account_id)
+        .fetch_all(self.reader())
+        .await?)
+    }
+
     /// Creates an alias of local accounts. The alias must be in a local
     /// domain, must not be an account, and every target must exist.
     pub async fn create_alias(

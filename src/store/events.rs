@@ -30,6 +30,14 @@ pub struct EventFilter {
 }
 
 impl Store {
+    /// Appends one event in its own transaction.
+    pub async fn record_event(&self, event: &NewEvent) -> StoreResult<i64> {
+        let mut tx = self.begin().await?;
+        let id = append(&mut tx, event).await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
     /// Events in log order (oldest first), filtered, one page at a time.
     pub async fn list_events(
         &self,

@@ -10,9 +10,12 @@
 
 pub mod accounts;
 pub mod aliases;
+pub mod blobs;
+pub mod delivery;
 pub mod domains;
 pub mod events;
 pub mod keys;
+pub mod mailboxes;
 pub mod settings;
 
 use std::str::FromStr;
@@ -56,11 +59,18 @@ pub struct Store {
 }
 
 /// Schema versions, in order, as (version, SQLite text, PostgreSQL text).
-const MIGRATIONS: &[(i64, &str, &str)] = &[(
-    1,
-    include_str!("../../migrations/sqlite/0001_foundation.sql"),
-    include_str!("../../migrations/postgres/0001_foundation.sql"),
-)];
+const MIGRATIONS: &[(i64, &str, &str)] = &[
+    (
+        1,
+        include_str!("../../migrations/sqlite/0001_foundation.sql"),
+        include_str!("../../migrations/postgres/0001_foundation.sql"),
+    ),
+    (
+        2,
+        include_str!("../../migrations/sqlite/0002_mail.sql"),
+        include_str!("../../migrations/postgres/0002_mail.sql"),
+    ),
+];
 
 /// A fixed key for PostgreSQL's advisory lock, so that nodes starting together
 /// apply migrations one at a time.

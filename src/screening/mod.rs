@@ -1,0 +1,4 @@
+//! Policy: decisions about who may do what, returned as values that each
+//! protocol turns into its own reply. Protocol code never decides policy.
+
+pub mod relay;

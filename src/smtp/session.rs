@@ -1,0 +1,886 @@
+//! The SMTP session: one frame in, one reply out, plus what the connection
+//! must do next. Policy comes from `screening`; storage from the store and
+//! the group committer. No socket I/O here.
+
+use std::net::SocketAddr;
+
+use base64::Engine;
+use smtp_proto::{MAIL_SMTPUTF8, Request};
+
+use super::framing::Frame;
+use super::message::{self, BodyProblem, Trace};
+use super::{ListenerKind, Reply};
+use crate::address::EmailAddress;
+use crate::app::AppState;
+use crate::auth::password;
+use crate::delivery::Committer;
+use crate::events::{EventType, NewEvent};
+use crate::screening::relay::{self, IpShieldSettings, Refusal, RelaySettings, SessionFacts};
+use crate::store::StoreError;
+use crate::store::accounts::AccountStatus;
+use crate::store::delivery::{Delivery, LocalRecipient, LocalTarget};
+
+/// What the connection does after sending the reply.
+#[derive(Debug, PartialEq, Eq)]
+pub enum After {
+    Continue,
+    ExpectData,
+    ExpectAuthLine,
+    StartTls,
+    Close,
+}
+
+/// TLS facts for the Received header.
+#[derive(Debug, Clone)]
+pub struct TlsInfo {
+    pub description: String,
+}
+
+struct Authenticated {
+    address: String,
+    /// Lookup keys of the addresses this account may send as.
+    sendable: Vec<String>,
+}
+
+enum Rcpt {
+    Local {
+        address: EmailAddress,
+        targets: Vec<LocalTarget>,
+    },
+    Remote(EmailAddress),
+}
+
+struct Envelope {
+    sender: Option<EmailAddress>,
+    declared_size: u64,
+    rcpts: Vec<Rcpt>,
+}
+
+enum SaslState {
+    PlainResponse,
+    LoginUser,
+    LoginPassword { user: String },
+}
+
+/// A password hash that never matches, verified when the user does not
+/// exist so that a wrong address costs as long as a wrong password.
+const DUMMY_HASH: &str =
+    "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHRzYWx0$0lD5HC1E8W8LZy/9NCfG7pDQkVw2xq08rJ8bGJhUqJ8";
+
+pub struct Session {
+    state: AppState,
+    committer: Committer,
+    kind: ListenerKind,
+    peer: SocketAddr,
+    tls: Option<TlsInfo>,
+    helo: Option<String>,
+    esmtp: bool,
+    auth: Option<Authenticated>,
+    relay: RelaySettings,
+    shield: IpShieldSettings,
+    trusted: bool,
+    envelope: Option<Envelope>,
+    bdat: Option<Vec<u8>>,
+    bdat_too_big: bool,
+    sasl: Option<SaslState>,
+    errors: u32,
+}
+
+impl Session {
+    /// A new session; loads the cluster's relay settings once.
+    pub async fn new(
+        state: AppState,
+        committer: Committer,
+        kind: ListenerKind,
+        peer: SocketAddr,
+        tls: Option<TlsInfo>,
+    ) -> Self {
+        let relay: RelaySettings = state
+            .store
+            .setting(crate::api::v1::settings::RELAY)
+            .await
+            .unwrap_or_else(|e| {
+                tracing::warn!(error = %e, "relay settings unreadable; using defaults");
+                RelaySettings::default()
+            });
+        let shield: IpShieldSettings = state
+            .store
+            .setting(crate::api::v1::settings::IP_SHIELD)
+            .await
+            .unwrap_or_else(|e| {
+                tracing::warn!(error = %e, "ip-shield settings unreadable; using defaults");
+                IpShieldSettings::default()
+            });
+        let trusted = relay.is_trusted(peer.ip());
+        Self {
+            state,
+            committer,
+            kind,
+            peer,
+            tls,
+            helo: None,
+            esmtp: false,
+            auth: None,
+            relay,
+            shield,
+            trusted,
+            envelope: None,
+            bdat: None,
+            bdat_too_big: false,
+            sasl: None,
+            errors: 0,
+        }
+    }
+
+    pub fn greeting(&self) -> Reply {
+        Reply::new(220, format!("{} ESMTP Rampart", self.state.config.hostname))
+    }
+
+    /// The handshake after STARTTLS finished: RFC 3207 4.2, the client
+    /// starts over and nothing from before is kept.
+    pub fn tls_started(&mut self, info: TlsInfo) {
+        self.tls = Some(info);
+        self.helo = None;
+        self.esmtp = false;
+        self.auth = None;
+        self.reset_transaction();
+    }
+
+    fn reset_transaction(&mut self) {
+        self.envelope = None;
+        self.bdat = None;
+        self.bdat_too_big = false;
+    }
+
+    fn facts(&self) -> SessionFacts<'_> {
+        SessionFacts {
+            ip: self.peer.ip(),
+            authenticated_as: self.auth.as_ref().map(|a| a.sendable.as_slice()),
+            trusted: self.trusted,
+        }
+    }
+
+    /// Counts a client error; past the limit the session ends.
+    fn error(&mut self, reply: Reply) -> (Reply, After) {
+        self.errors += 1;
+        if self.errors >= self.state.config.smtp.max_errors {
+            return (
+                Reply::enhanced(421, "4.7.0", "Too many errors; closing connection"),
+                After::Close,
+            );
+        }
+        (reply, After::Continue)
+    }
+
+    pub async fn handle(&mut self, frame: Frame) -> (Reply, After) {
+        match frame {
+            Frame::Command(request) => self.command(request).await,
+            Frame::Invalid(e) => {
+                let reply = match e {
+                    smtp_proto::Error::UnknownCommand => {
+                        Reply::enhanced(500, "5.5.1", "Command unrecognized")
+                    }
+                    smtp_proto::Error::SyntaxError { syntax } => {
+                        Reply::enhanced(501, "5.5.4", format!("Syntax: {syntax}"))
+                    }
+                    smtp_proto::Error::InvalidSenderAddress => {
+                        Reply::enhanced(501, "5.1.7", "Bad sender address syntax")
+                    }
+                    smtp_proto::Error::InvalidRecipientAddress => {
+                        Reply::enhanced(501, "5.1.3", "Bad recipient address syntax")
+                    }
+                    smtp_proto::Error::InvalidParameter { param } => {
+                        Reply::enhanced(501, "5.5.4", format!("Invalid {param} parameter"))
+                    }
+                    smtp_proto::Error::UnsupportedParameter { param } => {
+                        Reply::enhanced(555, "5.5.4", format!("Unsupported parameter {param}"))
+                    }
+                    _ => Reply::enhanced(500, "5.5.2", "Syntax error"),
+                };
+                self.error(reply)
+            }
+            Frame::LineTooLong => {
+                if self.sasl.take().is_some() {
+                    return self.error(Reply::enhanced(
+                        500,
+                        "5.5.6",
+                        "Authentication exchange line is too long",
+                    ));
+                }
+                self.error(Reply::enhanced(
+                    500,
+                    "5.5.2",
+                    "Line too long (512 octets at most)",
+                ))
+            }
+            Frame::Message(body) => self.message(body).await,
+            Frame::MessageTooBig => {
+                self.reset_transaction();
+                self.reject_event("data", "message_too_big", None).await;
+                (self.too_big(), After::Continue)
+            }
+            Frame::Chunk {
+                data,
+                last,
+                too_big,
+            } => self.chunk(data, last, too_big).await,
+            Frame::AuthLine(line) => self.sasl_line(line).await,
+        }
+    }
+
+    fn too_big(&self) -> Reply {
+        Reply::enhanced(
+            552,
+            "5.3.4",
+            format!(
+                "Message exceeds the size limit of {} octets",
+                self.state.config.smtp.max_message_size
+            ),
+        )
+    }
+
+    async fn command(&mut self, request: Request<String>) -> (Reply, After) {
+        match request {
+            Request::Ehlo { host } => self.hello(host, true),
+            Request::Helo { host } => self.hello(host, false),
+            Request::Lhlo { .. } => self.error(Reply::enhanced(500, "5.5.1", "LHLO is for LMTP")),
+            Request::StartTls => {
+                if self.tls.is_some() {
+                    return self.error(Reply::enhanced(503, "5.5.1", "TLS is already active"));
+                }
+                (
+                    Reply::enhanced(220, "2.0.0", "Ready to start TLS"),
+                    After::StartTls,
+                )
+            }
+            Request::Auth {
+                mechanism,
+                initial_response,
+            } => self.auth_start(mechanism, initial_response).await,
+            Request::Mail { from } => self.mail(from.address, from.size as u64, from.flags).await,
+            Request::Rcpt { to } => self.rcpt(to.address).await,
+            Request::Data => self.data(),
+            Request::Bdat { .. } => {
+                self.error(Reply::enhanced(503, "5.5.1", "BDAT out of sequence"))
+            }
+            Request::Rset => {
+                self.reset_transaction();
+                (Reply::enhanced(250, "2.0.0", "Reset"), After::Continue)
+            }
+            Request::Noop { .. } => (Reply::enhanced(250, "2.0.0", "OK"), After::Continue),
+            Request::Quit => (Reply::enhanced(221, "2.0.0", "Bye"), After::Close),
+            Request::Vrfy { .. } => (
+                Reply::enhanced(252, "2.5.2", "Cannot VRFY; send mail and it will be tried"),
+                After::Continue,
+            ),
+            Request::Expn { .. } => (
+                Reply::enhanced(502, "5.5.1", "EXPN is not available"),
+                After::Continue,
+            ),
+            Request::Help { .. } => (
+                Reply::enhanced(214, "2.0.0", "See RFC 5321"),
+                After::Continue,
+            ),
+            _ => self.error(Reply::enhanced(502, "5.5.1", "Command not implemented")),
+        }
+    }
+
+    fn hello(&mut self, host: String, extended: bool) -> (Reply, After) {
+        let host = host.trim().to_string();
+        if host.is_empty() {
+            return self.error(Reply::enhanced(501, "5.5.4", "Give your host name"));
+        }
+        self.reset_transaction();
+        self.helo = Some(host.clone());
+        self.esmtp = extended;
+        let hostname = &self.state.config.hostname;
+        if !extended {
+            return (
+                Reply::new(250, format!("{hostname} greets {host}")),
+                After::Continue,
+            );
+        }
+        let mut lines = vec![
+            format!("{hostname} greets {host}"),
+            "PIPELINING".to_string(),
+            format!("SIZE {}", self.state.config.smtp.max_message_size),
+            "8BITMIME".into(),
+            "SMTPUTF8".into(),
+            "ENHANCEDSTATUSCODES".into(),
+            "CHUNKING".into(),
+        ];
+        if self.tls.is_none() {
+            lines.push("STARTTLS".into());
+        } else {
+            // RFC 4954 and our contract: credentials only ever cross TLS.
+            lines.push("AUTH PLAIN LOGIN".into());
+        }
+        (Reply::multi(250, lines), After::Continue)
+    }
+
+    async fn auth_start(&mut self, mechanism: u64, initial: String) -> (Reply, After) {
+        if self.tls.is_none() {
+            return self.error(Reply::enhanced(
+                538,
+                "5.7.11",
+                "Encryption required: use STARTTLS first",
+            ));
+        }
+        if self.helo.is_none() {
+            return self.error(Reply::enhanced(503, "5.5.1", "Send EHLO first"));
+        }
+        if self.auth.is_some() {
+            return self.error(Reply::enhanced(503, "5.5.1", "Already authenticated"));
+        }
+        if self.envelope.is_some() {
+            return self.error(Reply::enhanced(
+                503,
+                "5.5.1",
+                "AUTH not allowed during a mail transaction",
+            ));
+        }
+        let initial = initial.trim();
+        match mechanism {
+            smtp_proto::AUTH_PLAIN if initial.is_empty() => {
+                self.sasl = Some(SaslState::PlainResponse);
+                (Reply::new(334, String::new()), After::ExpectAuthLine)
+            }
+            smtp_proto::AUTH_PLAIN => self.plain(initial).await,
+            smtp_proto::AUTH_LOGIN if initial.is_empty() => {
+                self.sasl = Some(SaslState::LoginUser);
+                (
+                    Reply::new(334, "VXNlcm5hbWU6".into()),
+                    After::ExpectAuthLine,
+                )
+            }
+            smtp_proto::AUTH_LOGIN => match decode_b64(initial) {
+                Some(user) => {
+                    self.sasl = Some(SaslState::LoginPassword { user });
+                    (
+                        Reply::new(334, "UGFzc3dvcmQ6".into()),
+                        After::ExpectAuthLine,
+                    )
+                }
+                None => self.error(Reply::enhanced(501, "5.5.2", "Cannot decode response")),
+            },
+            _ => self.error(Reply::enhanced(
+                504,
+                "5.5.4",
+                "Unrecognized authentication mechanism",
+            )),
+        }
+    }
+
+    async fn sasl_line(&mut self, line: String) -> (Reply, After) {
+        let Some(state) = self.sasl.take() else {
+            return self.error(Reply::enhanced(
+                503,
+                "5.5.1",
+                "No authentication in progress",
+            ));
+        };
+        if line == "*" {
+            return self.error(Reply::enhanced(501, "5.0.0", "Authentication cancelled"));
+        }
+        match state {
+            SaslState::PlainResponse => self.plain(&line).await,
+            SaslState::LoginUser => match decode_b64(&line) {
+                Some(user) => {
+                    self.sasl = Some(SaslState::LoginPassword { user });
+                    (
+                        Reply::new(334, "UGFzc3dvcmQ6".into()),
+                        After::ExpectAuthLine,
+                    )
+                }
+                None => self.error(Reply::enhanced(501, "5.5.2", "Cannot decode response")),
+            },
+            SaslState::LoginPassword { user } => match decode_b64(&line) {
+                Some(password) => self.verify(user, password).await,
+                None => self.error(Reply::enhanced(501, "5.5.2", "Cannot decode response")),
+            },
+        }
+    }
+
+    /// RFC 4616: `authzid NUL authcid NUL password`.
+    async fn plain(&mut self, response: &str) -> (Reply, After) {
+        let Some(decoded) = base64::engine::general_purpose::STANDARD
+            .decode(response)
+            .ok()
+        else {
+            return self.error(Reply::enhanced(501, "5.5.2", "Cannot decode response"));
+        };
+        let mut parts = decoded.split(|b| *b == 0);
+        let (Some(authz), Some(user), Some(pass), None) =
+            (parts.next(), parts.next(), parts.next(), parts.next())
+        else {
+            return self.error(Reply::enhanced(501, "5.5.2", "Malformed PLAIN response"));
+        };
+        let (Ok(authz), Ok(user), Ok(pass)) = (
+            std::str::from_utf8(authz),
+            std::str::from_utf8(user),
+            std::str::from_utf8(pass),
+        ) else {
+            return self.error(Reply::enhanced(501, "5.5.2", "Malformed PLAIN response"));
+        };
+        if !authz.is_empty() && !authz.eq_ignore_ascii_case(user) {
+            return self.error(Reply::enhanced(
+                535,
+                "5.7.8",
+                "Authentication credentials invalid",
+            ));
+        }
+        self.verify(user.to_string(), pass.to_string()).await
+    }
+
+    async fn verify(&mut self, user: String, password_text: String) -> (Reply, After) {
+        let account = match EmailAddress::parse(user.trim()) {
+            Ok(address) => match self.state.store.account(&address).await {
+                Ok(a) => Some(a),
+                Err(StoreError::NotFound(_)) => None,
+                Err(e) => {
+                    tracing::error!(error = %e, "AUTH: account lookup failed");
+                    return (
+                        Reply::enhanced(454, "4.7.0", "Temporary authentication failure"),
+                        After::Continue,
+                    );
+                }
+            },
+            Err(_) => None,
+        };
+        let hash = account
+            .as_ref()
+            .map(|a| a.password_hash.clone())
+            .unwrap_or_else(|| DUMMY_HASH.to_string());
+        let ok = password::verify(password_text, hash).await && account.is_some();
+        let Some(account) = account.filter(|_| ok) else {
+            tracing::info!(peer = %self.peer, user = %user, "SMTP AUTH failed");
+            return self.error(Reply::enhanced(
+                535,
+                "5.7.8",
+                "Authentication credentials invalid",
+            ));
+        };
+        // Status is revealed only to someone who knows the password.
+        match account.status {
+            AccountStatus::Frozen => {
+                return self.error(Reply::enhanced(
+                    535,
+                    "5.7.1",
+                    "Account is frozen; contact your administrator",
+                ));
+            }
+            AccountStatus::Disabled => {
+                return self.error(Reply::enhanced(535, "5.7.1", "Account is disabled"));
+            }
+            AccountStatus::Active => {}
+        }
+        let sendable = match self.state.store.sendable_addresses(account.id).await {
+            Ok(s) => s,
+            Err(e) => {
+                tracing::error!(error = %e, "AUTH: alias lookup failed");
+                return (
+                    Reply::enhanced(454, "4.7.0", "Temporary authentication failure"),
+                    After::Continue,
+                );
+            }
+        };
+        tracing::info!(peer = %self.peer, account = %account.address, "SMTP AUTH succeeded");
+        self.auth = Some(Authenticated {
+            address: account.address,
+            sendable,
+        });
+        (
+            Reply::enhanced(235, "2.7.0", "Authentication successful"),
+            After::Continue,
+        )
+    }
+
+    async fn mail(&mut self, from: String, declared_size: u64, flags: u64) -> (Reply, After) {
+        if self.helo.is_none() {
+            return self.error(Reply::enhanced(503, "5.5.1", "Send EHLO first"));
+        }
+        if self.envelope.is_some() {
+            return self.error(Reply::enhanced(503, "5.5.1", "Nested MAIL command"));
+        }
+        if self.kind.is_submission() && self.auth.is_none() {
+            return self.error(Reply::enhanced(530, "5.7.0", "Authentication required"));
+        }
+        if flags & MAIL_SMTPUTF8 != 0 && !self.esmtp {
+            return self.error(Reply::enhanced(555, "5.5.4", "SMTPUTF8 needs EHLO"));
+        }
+        if declared_size > self.state.config.smtp.max_message_size {
+            return (self.too_big(), After::Continue);
+        }
+        let sender = if from.is_empty() {
+            None
+        } else {
+            match EmailAddress::parse(&from) {
+                Ok(a) => Some(a),
+                Err(e) => {
+                    return self.error(Reply::enhanced(
+                        501,
+                        "5.1.7",
+                        format!("Bad sender address: {e}"),
+                    ));
+                }
+            }
+        };
+        let sender_is_local = match &sender {
+            Some(s) => match self.state.store.is_local_domain(s.domain()).await {
+                Ok(local) => local,
+                Err(e) => return self.temporary(e),
+            },
+            None => false,
+        };
+        if let Err(refusal) = relay::check_sender(
+            &self.facts(),
+            sender.as_ref(),
+            sender_is_local,
+            &self.relay,
+            &self.shield,
+        ) {
+            self.reject_event("mail", refusal.reason, Some(&from)).await;
+            return self.refuse(refusal);
+        }
+        self.envelope = Some(Envelope {
+            sender,
+            declared_size,
+            rcpts: Vec::new(),
+        });
+        (Reply::enhanced(250, "2.1.0", "Sender OK"), After::Continue)
+    }
+
+    async fn rcpt(&mut self, to: String) -> (Reply, After) {
+        let Some(envelope) = &self.envelope else {
+            return self.error(Reply::enhanced(503, "5.5.1", "Need MAIL before RCPT"));
+        };
+        let declared_size = envelope.declared_size;
+        if envelope.rcpts.len() >= self.state.config.smtp.max_recipients {
+            return (
+                Reply::enhanced(452, "4.5.3", "Too many recipients"),
+                After::Continue,
+            );
+        }
+        if to.is_empty() {
+            return self.error(Reply::enhanced(501, "5.1.3", "Empty recipient address"));
+        }
+        let address = match relay::check_recipient_syntax(&to) {
+            Ok(a) => a,
+            Err(refusal) => {
+                self.reject_event("rcpt", refusal.reason, Some(&to)).await;
+                return self.refuse(refusal);
+            }
+        };
+        let local = match self.state.store.is_local_domain(address.domain()).await {
+            Ok(l) => l,
+            Err(e) => return self.temporary(e),
+        };
+        let rcpt = if local {
+            let targets = match self.state.store.resolve_recipient(&address).await {
+                Ok(Some(t)) => t,
+                Ok(None) => {
+                    self.reject_event("rcpt", "unknown_recipient", Some(&to))
+                        .await;
+                    return self.error(Reply::enhanced(
+                        550,
+                        "5.1.1",
+                        format!("<{address}>: no such user here"),
+                    ));
+                }
+                Err(e) => return self.temporary(e),
+            };
+            if targets.iter().any(|t| over_quota(t, declared_size)) {
+                return (
+                    Reply::enhanced(452, "4.2.2", format!("<{address}>: mailbox full")),
+                    After::Continue,
+                );
+            }
+            Rcpt::Local { address, targets }
+        } else {
+            if let Err(refusal) = relay::check_relay(&self.facts(), address.domain()) {
+                self.reject_event("rcpt", refusal.reason, Some(&to)).await;
+                return self.refuse(refusal);
+            }
+            Rcpt::Remote(address)
+        };
+        let Some(envelope) = &mut self.envelope else {
+            return self.error(Reply::enhanced(503, "5.5.1", "Need MAIL before RCPT"));
+        };
+        let key = match &rcpt {
+            Rcpt::Local { address, .. } | Rcpt::Remote(address) => address.key(),
+        };
+        let duplicate = envelope.rcpts.iter().any(|r| match r {
+            Rcpt::Local { address, .. } | Rcpt::Remote(address) => address.key() == key,
+        });
+        if !duplicate {
+            envelope.rcpts.push(rcpt);
+        }
+        (
+            Reply::enhanced(250, "2.1.5", "Recipient OK"),
+            After::Continue,
+        )
+    }
+
+    fn data(&mut self) -> (Reply, After) {
+        match &self.envelope {
+            None => self.error(Reply::enhanced(503, "5.5.1", "Need MAIL before DATA")),
+            Some(e) if e.rcpts.is_empty() => {
+                self.error(Reply::enhanced(554, "5.5.1", "No valid recipients"))
+            }
+            Some(_) if self.bdat.is_some() => {
+                self.error(Reply::enhanced(503, "5.5.1", "DATA after BDAT"))
+            }
+            Some(_) => (
+                Reply::new(354, "Start mail input; end with <CRLF>.<CRLF>".into()),
+                After::ExpectData,
+            ),
+        }
+    }
+
+    async fn chunk(&mut self, data: Vec<u8>, last: bool, too_big: bool) -> (Reply, After) {
+        match &self.envelope {
+            None => return self.error(Reply::enhanced(503, "5.5.1", "Need MAIL before BDAT")),
+            Some(e) if e.rcpts.is_empty() => {
+                self.reset_transaction();
+                return self.error(Reply::enhanced(554, "5.5.1", "No valid recipients"));
+            }
+            Some(_) => {}
+        }
+        let buffer = self.bdat.get_or_insert_with(Vec::new);
+        if too_big || buffer.len() + data.len() > self.state.config.smtp.max_message_size as usize {
+            self.bdat_too_big = true;
+            buffer.clear();
+        } else if !self.bdat_too_big {
+            buffer.extend_from_slice(&data);
+        }
+        if !last {
+            return (
+                Reply::enhanced(250, "2.0.0", format!("{} octets received", data.len())),
+                After::Continue,
+            );
+        }
+        let body = self.bdat.take().unwrap_or_default();
+        if self.bdat_too_big {
+            self.reset_transaction();
+            self.reject_event("data", "message_too_big", None).await;
+            return (self.too_big(), After::Continue);
+        }
+        self.message(body).await
+    }
+
+    /// End of DATA or BDAT LAST: check, store durably, then answer.
+    async fn message(&mut self, body: Vec<u8>) -> (Reply, After) {
+        let Some(envelope) = self.envelope.take() else {
+            return self.error(Reply::enhanced(503, "5.5.1", "No mail transaction"));
+        };
+        self.bdat = None;
+        self.bdat_too_big = false;
+        match message::check_body(&body) {
+            Ok(()) => {}
+            Err(BodyProblem::BareLineEnding) => {
+                self.reject_event("data", "bare_line_ending", None).await;
+                return (
+                    Reply::enhanced(
+                        554,
+                        "5.6.0",
+                        "Message contains a bare CR or LF; lines must end with CRLF",
+                    ),
+                    After::Continue,
+                );
+            }
+            Err(BodyProblem::LineTooLong) => {
+                self.reject_event("data", "line_too_long", None).await;
+                return (
+                    Reply::enhanced(554, "5.6.0", "Message has a line longer than 1000 octets"),
+                    After::Continue,
+                );
+            }
+        }
+        if let Some(auth) = &self.auth {
+            let from = message::from_addresses(&body);
+            if let Err(refusal) = relay::check_from_header(&auth.sendable, &from, &self.relay) {
+                self.reject_event("data", refusal.reason, None).await;
+                return self.refuse(refusal);
+            }
+        }
+        let queue_id = new_queue_id();
+        let mut local = Vec::new();
+        let mut remote = Vec::new();
+        for rcpt in &envelope.rcpts {
+            match rcpt {
+                Rcpt::Local { targets, .. } => {
+                    for t in targets {
+                        if !local
+                            .iter()
+                            .any(|l: &LocalRecipient| l.target.account_id == t.account_id)
+                        {
+                            local.push(LocalRecipient {
+                                target: t.clone(),
+                                mailbox: "INBOX",
+                            });
+                        }
+                    }
+                }
+                Rcpt::Remote(address) => remote.push(address.clone()),
+            }
+        }
+        let size = body.len() as u64;
+        for l in &local {
+            if let Some(quota) = l.target.quota_bytes {
+                if size as i64 > quota {
+                    return (
+                        Reply::enhanced(
+                            552,
+                            "5.2.2",
+                            format!("<{}>: message exceeds the mailbox quota", l.target.address),
+                        ),
+                        After::Continue,
+                    );
+                }
+                if l.target.used_bytes.saturating_add(size as i64) > quota {
+                    return (
+                        Reply::enhanced(
+                            452,
+                            "4.2.2",
+                            format!("<{}>: mailbox full", l.target.address),
+                        ),
+                        After::Continue,
+                    );
+                }
+            }
+        }
+        let sender = envelope
+            .sender
+            .as_ref()
+            .map(|s| s.to_string())
+            .unwrap_or_default();
+        let single_rcpt = match envelope.rcpts.as_slice() {
+            [Rcpt::Local { address, .. }] | [Rcpt::Remote(address)] => Some(address.to_string()),
+            _ => None,
+        };
+        let protocol = match (self.esmtp, self.tls.is_some(), self.auth.is_some()) {
+            (false, _, _) => "SMTP",
+            (true, false, false) => "ESMTP",
+            (true, true, false) => "ESMTPS",
+            (true, false, true) => "ESMTPA",
+            (true, true, true) => "ESMTPSA",
+        };
+        let received = message::received_header(&Trace {
+            helo: self.helo.as_deref().unwrap_or("unknown"),
+            ip: self.peer.ip(),
+            hostname: &self.state.config.hostname,
+            protocol,
+            queue_id: &queue_id,
+            tls: self.tls.as_ref().map(|t| t.description.as_str()),
+            authenticated: self.auth.as_ref().map(|a| a.address.as_str()),
+            recipient: single_rcpt.as_deref(),
+        });
+        let blobs = &self.state.blobs;
+        let local_blob = if local.is_empty() {
+            None
+        } else {
+            let mut copy = Vec::with_capacity(body.len() + received.len() + sender.len() + 20);
+            copy.extend_from_slice(format!("Return-Path: <{sender}>\r\n").as_bytes());
+            copy.extend_from_slice(received.as_bytes());
+            copy.extend_from_slice(&body);
+            match blobs.put(copy).await {
+                Ok(b) => Some(b),
+                Err(e) => return self.storage_failure(e.to_string()),
+            }
+        };
+        let queue_blob = if remote.is_empty() {
+            None
+        } else {
+            let mut copy = Vec::with_capacity(body.len() + received.len());
+            copy.extend_from_slice(received.as_bytes());
+            copy.extend_from_slice(&body);
+            match blobs.put(copy).await {
+                Ok(b) => Some(b),
+                Err(e) => return self.storage_failure(e.to_string()),
+            }
+        };
+        let delivery = Delivery {
+            queue_id: queue_id.clone(),
+            sender,
+            client_ip: self.peer.ip().to_string(),
+            account: self.auth.as_ref().map(|a| a.address.clone()),
+            local_blob,
+            local,
+            queue_blob,
+            remote,
+        };
+        match self.committer.commit(delivery).await {
+            Ok(()) => (
+                Reply::enhanced(250, "2.0.0", format!("Ok: queued as {queue_id}")),
+                After::Continue,
+            ),
+            Err(e) => self.storage_failure(e),
+        }
+    }
+
+    fn storage_failure(&self, error: String) -> (Reply, After) {
+        tracing::error!(peer = %self.peer, %error, "could not store a message");
+        (
+            Reply::enhanced(451, "4.3.0", "Temporary storage failure; try again later"),
+            After::Continue,
+        )
+    }
+
+    fn temporary(&self, error: StoreError) -> (Reply, After) {
+        tracing::error!(peer = %self.peer, %error, "database error in SMTP session");
+        (
+            Reply::enhanced(451, "4.3.0", "Temporary local problem; try again later"),
+            After::Continue,
+        )
+    }
+
+    fn refuse(&mut self, refusal: Refusal) -> (Reply, After) {
+        self.error(Reply::enhanced(
+            refusal.code,
+            refusal.enhanced,
+            refusal.text,
+        ))
+    }
+
+    /// Records `message.rejected`. Failure to record is logged, never fatal.
+    async fn reject_event(&self, stage: &str, reason: &str, address: Option<&str>) {
+        let event = NewEvent {
+            kind: EventType::MessageRejected,
+            account: self.auth.as_ref().map(|a| a.address.clone()),
+            domain: None,
+            data: serde_json::json!({
+                "stage": stage,
+                "reason": reason,
+                "address": address,
+                "client_ip": self.peer.ip().to_string(),
+                "listener": self.kind.name(),
+                "authenticated": self.auth.is_some(),
+            }),
+        };
+        if let Err(e) = self.state.store.record_event(&event).await {
+            tracing::warn!(error = %e, "could not record message.rejected");
+        }
+    }
+}
+
+/// Already at or over quota, or over it with the size MAIL FROM declared.
+fn over_quota(target: &LocalTarget, declared_size: u64) -> bool {
+    match target.quota_bytes {
+        Some(quota) => {
+            target.used_bytes >= quota
+                || target.used_bytes.saturating_add(declared_size as i64) > quota
+        }
+        None => false,
+    }
+}
+
+fn decode_b64(text: &str) -> Option<String> {
+    base64::engine::general_purpose::STANDARD
+        .decode(text.trim())
+        .ok()
+        .and_then(|b| String::from_utf8(b).ok())
+}
+
+fn new_queue_id() -> String {
+    format!("{:016X}", rand::random::<u64>())
+}

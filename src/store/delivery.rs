@@ -1,0 +1,220 @@
+//! Accepting a message into the store: local mailbox rows, outbound queue
+//! rows and their events, for many messages in one transaction (group
+//! commit: one fsync covers every session waiting on it).
+
+use sqlx::Row;
+
+use super::events::append;
+use super::{Store, StoreResult, now_ms};
+use crate::address::EmailAddress;
+use crate::events::{EventType, NewEvent};
+use crate::store::blobs::BlobRef;
+
+/// A local account that a recipient address resolves to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LocalTarget {
+    pub account_id: i64,
+    pub address: String,
+    pub domain: String,
+    pub quota_bytes: Option<i64>,
+    pub used_bytes: i64,
+}
+
+/// One local recipient of an accepted message.
+#[derive(Debug, Clone)]
+pub struct LocalRecipient {
+    pub target: LocalTarget,
+    /// The mailbox to file into (`INBOX`, or `Junk` for quarantined mail).
+    pub mailbox: &'static str,
+}
+
+/// One accepted message, with its blobs already on stable storage.
+#[derive(Debug, Clone)]
+pub struct Delivery {
+    /// Our id for the message (also in its Received header).
+    pub queue_id: String,
+    /// The envelope sender; empty for the null reverse-path.
+    pub sender: String,
+    pub client_ip: String,
+    /// The authenticated account that submitted it, if any.
+    pub account: Option<String>,
+    /// The copy for local mailboxes (with Return-Path) and its recipients.
+    pub local_blob: Option<BlobRef>,
+    pub local: Vec<LocalRecipient>,
+    /// The copy for the outbound queue and its recipients.
+    pub queue_blob: Option<BlobRef>,
+    pub remote: Vec<EmailAddress>,
+}
+
+impl Store {
+    /// What `address` delivers to: the account itself, or an alias's
+    /// targets. `None` when it is not a local recipient.
+    pub async fn resolve_recipient(
+        &self,
+        address: &EmailAddress,
+    ) -> StoreResult<Option<Vec<LocalTarget>>> {
+        let rows = sqlx::query(
+            "SELECT a.id, a.address, d.name AS domain, a.quota_bytes, a.used_bytes FROM accounts a \
+             JOIN domains d ON d.id = a.domain_id WHERE a.address_key = $1 \
+             UNION ALL \
+             SELECT a.id, a.address, d.name AS domain, a.quota_bytes, a.used_bytes FROM aliases al \
+             JOIN alias_targets t ON t.alias_id = al.id JOIN accounts a ON a.id = t.account_id \
+             JOIN domains d ON d.id = a.domain_id WHERE al.address_key = $1",
+        )
+        .bind(address.key())
+        .fetch_all(self.reader())
+        .await?;
+        if rows.is_empty() {
+            return Ok(None);
+        }
+        let mut targets = Vec::with_capacity(rows.len());
+        for r in rows {
+            targets.push(LocalTarget {
+                account_id: r.try_get("id")?,
+                address: r.try_get("address")?,
+                domain: r.try_get("domain")?,
+                quota_bytes: r.try_get("quota_bytes")?,
+                used_bytes: r.try_get("used_bytes")?,
+            });
+        }
+        Ok(Some(targets))
+    }
+
+    /// Commits every delivery in one transaction.
+    pub async fn commit_deliveries(&self, deliveries: &[Delivery]) -> StoreResult<()> {
+        let mut tx = self.begin().await?;
+        let now = now_ms();
+        for d in deliveries {
+            if let Some(blob) = &d.local_blob {
+                for r in &d.local {
+                    let row = sqlx::query(
+                        "UPDATE mailboxes SET uidnext = uidnext + 1 \
+                         WHERE account_id = $1 AND name = $2 RETURNING id, uidnext - 1 AS uid",
+                    )
+                    .bind(r.target.account_id)
+                    .bind(r.mailbox)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                    let row = match row {
+                        Some(row) => row,
+                        // A mailbox deleted by its user: file into INBOX instead.
+                        None => sqlx::query(
+                            "UPDATE mailboxes SET uidnext = uidnext + 1 \
+                             WHERE account_id = $1 AND name = 'INBOX' RETURNING id, uidnext - 1 AS uid",
+                        )
+                        .bind(r.target.account_id)
+                        .fetch_one(&mut *tx)
+                        .await?,
+                    };
+                    let mailbox_id: i64 = row.try_get("id")?;
+                    let uid: i64 = row.try_get("uid")?;
+                    sqlx::query(
+                        "INSERT INTO messages (mailbox_id, uid, blob, size, flags, internal_date) \
+                         VALUES ($1, $2, $3, $4, '', $5)",
+                    )
+                    .bind(mailbox_id)
+                    .bind(uid)
+                    .bind(blob.hash.clone())
+                    .bind(blob.size as i64)
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await?;
+                    sqlx::query("UPDATE accounts SET used_bytes = used_bytes + $1 WHERE id = $2")
+                        .bind(blob.size as i64)
+                        .bind(r.target.account_id)
+                        .execute(&mut *tx)
+                        .await?;
+                    append(
+                        &mut tx,
+                        &NewEvent {
+                            kind: EventType::MessageReceived,
+                            account: Some(r.target.address.clone()),
+                            domain: Some(r.target.domain.clone()),
+                            data: serde_json::json!({
+                                "account": r.target.address,
+                                "message_id": d.queue_id,
+                                "mailbox": r.mailbox,
+                                "uid": uid,
+                                "size": blob.size,
+                                "sender": d.sender,
+                                "client_ip": d.client_ip,
+                                "authenticated": d.account.is_some(),
+                            }),
+                        },
+                    )
+                    .await?;
+                }
+            }
+            if let (Some(blob), false) = (&d.queue_blob, d.remote.is_empty()) {
+                let message_id: i64 = sqlx::query_scalar(
+                    "INSERT INTO queue_messages (blob, sender, size, account, client_ip, created_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+                )
+                .bind(blob.hash.clone())
+                .bind(d.sender.clone())
+                .bind(blob.size as i64)
+                .bind(d.account.clone())
+                .bind(d.client_ip.clone())
+                .bind(now)
+                .fetch_one(&mut *tx)
+                .await?;
+                for r in &d.remote {
+                    sqlx::query(
+                        "INSERT INTO queue_recipients (message_id, recipient, domain, status, attempts, next_attempt_at, updated_at) \
+                         VALUES ($1, $2, $3, 'scheduled', 0, $4, $4)",
+                    )
+                    .bind(message_id)
+                    .bind(r.to_string())
+                    .bind(r.domain().to_string())
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                let domain = d
+                    .account
+                    .as_deref()
+                    .and_then(|a| a.rsplit_once('@'))
+                    .map(|(_, dom)| dom.to_string());
+                append(
+                    &mut tx,
+                    &NewEvent {
+                        kind: EventType::MessageQueued,
+                        account: d.account.clone(),
+                        domain,
+                        data: serde_json::json!({
+                            "message_id": d.queue_id,
+                            "queue_id": message_id,
+                            "sender": d.sender,
+                            "recipients": d.remote.iter().map(|r| r.to_string()).collect::<Vec<_>>(),
+                            "size": blob.size,
+                            "client_ip": d.client_ip,
+                        }),
+                    },
+                )
+                .await?;
+            }
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Queued recipients as (recipient, status, blob), oldest first; for
+    /// tests and the queue API.
+    pub async fn queued_recipients(&self) -> StoreResult<Vec<(String, String, String)>> {
+        let rows = sqlx::query(
+            "SELECT r.recipient, r.status, m.blob FROM queue_recipients r \
+             JOIN queue_messages m ON m.id = r.message_id ORDER BY r.id",
+        )
+        .fetch_all(self.reader())
+        .await?;
+        let mut out = Vec::with_capacity(rows.len());
+        for r in rows {
+            out.push((
+                r.try_get("recipient")?,
+                r.try_get("status")?,
+                r.try_get("blob")?,
+            ));
+        }
+        Ok(out)
+    }
+}
