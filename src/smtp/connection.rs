@@ -79,10 +79,7 @@ fn tls_info(stream: &TlsStream<TcpStream>) -> TlsInfo {
         .map(|c| format!("{:?}", c.suite()))
         .unwrap_or_default();
     TlsInfo {
-        description: format!(
-            "using {} with cipher {cipher}",
-            version.replace('_', ".").replace("TLSv1.", "TLSv1.")
-        ),
+        description: format!("using {} with cipher {cipher}", version.replace('_', ".")),
     }
 }
 

@@ -285,6 +285,33 @@ mod tests {
         assert!(matches!(out[1], Frame::Command(Request::Noop { .. })));
     }
 
+    /// Arbitrary bytes in every mode never panic and are always consumed.
+    #[test]
+    fn random_input_never_panics() {
+        use rand::{Rng, SeedableRng};
+        let mut rng = rand::rngs::StdRng::seed_from_u64(0x5eed);
+        let alphabet: &[u8] = b"\r\n.:<>@ BDATMAILRCPTEHLO0123456789LAST\x00\xff";
+        for round in 0..2000 {
+            let mut f = Framer::new(256);
+            match round % 3 {
+                1 => f.expect_data(),
+                2 => f.expect_auth_line(),
+                _ => {}
+            }
+            let len = rng.gen_range(0..600);
+            let input: Vec<u8> = (0..len)
+                .map(|_| alphabet[rng.gen_range(0..alphabet.len())])
+                .collect();
+            let mut it = input.iter();
+            let mut guard = 0;
+            while f.next(&mut it).is_some() {
+                guard += 1;
+                assert!(guard <= input.len() + 1, "frames without consuming input");
+            }
+            assert_eq!(it.len(), 0, "input left unconsumed");
+        }
+    }
+
     #[test]
     fn bdat_chunks() {
         let mut f = Framer::new(100);

@@ -3,6 +3,8 @@
 //! `RAMPART_TEST_DATABASE_URL` is set), and an HTTP client.
 #![allow(dead_code)]
 
+pub mod smtp;
+
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -17,6 +19,10 @@ use tokio_util::sync::CancellationToken;
 
 pub struct TestServer {
     pub base: String,
+    /// SMTP listeners (port 25, 587 and 465 roles), when started with SMTP.
+    pub smtp: Option<SocketAddr>,
+    pub submission: Option<SocketAddr>,
+    pub submissions: Option<SocketAddr>,
     pub https: SocketAddr,
     pub admin: String,
     pub client: reqwest::Client,
@@ -62,6 +68,12 @@ pub async fn fresh_database_url(dir: &std::path::Path) -> String {
 /// A config whose listeners are disabled except HTTP and HTTPS on loopback
 /// with ports the kernel picks.
 pub async fn test_config(dir: &std::path::Path) -> (Config, String) {
+    test_config_with(dir, "", "").await
+}
+
+/// A test config with SMTP listeners on loopback when `smtp` is
+/// `"127.0.0.1:0"`, and `extra` TOML appended.
+pub async fn test_config_with(dir: &std::path::Path, smtp: &str, extra: &str) -> (Config, String) {
     let db = fresh_database_url(dir).await;
     let text = format!(
         r#"hostname = "mx.rampart.test"
@@ -69,15 +81,17 @@ data_dir = "{dir}"
 database_url = "{db}"
 
 [listeners]
-smtp = ""
-submission = ""
-submissions = ""
+smtp = "{smtp}"
+submission = "{smtp}"
+submissions = "{smtp}"
 imap = ""
 imaps = ""
 pop3 = ""
 pop3s = ""
 http = "127.0.0.1:0"
 https = "127.0.0.1:0"
+
+{extra}
 "#,
         dir = dir.display()
     );
@@ -87,13 +101,28 @@ https = "127.0.0.1:0"
 
 impl TestServer {
     pub async fn start() -> Self {
+        Self::start_with("", "").await
+    }
+
+    /// With SMTP listeners on loopback, and extra config.
+    pub async fn start_smtp(extra: &str) -> Self {
+        Self::start_with("127.0.0.1:0", extra).await
+    }
+
+    async fn start_with(smtp: &str, extra: &str) -> Self {
         let dir = tempfile::tempdir().expect("tempdir");
-        let (config, text) = test_config(dir.path()).await;
+        let (config, text) = test_config_with(dir.path(), smtp, extra).await;
         let config_path = dir.path().join("rampart.toml");
         std::fs::write(&config_path, text).expect("write config");
         let server = Server::bind(config.clone()).await.expect("server binds");
         let http = server.http_addr().expect("http bound");
         let https = server.https_addr().expect("https bound");
+        use rampart::smtp::ListenerKind;
+        let (smtp, submission, submissions) = (
+            server.smtp_addr(ListenerKind::Mx),
+            server.smtp_addr(ListenerKind::Submission),
+            server.smtp_addr(ListenerKind::Submissions),
+        );
         let state = server.state().clone();
         let (admin, _) = state
             .tokens
@@ -107,6 +136,9 @@ impl TestServer {
             .expect("client");
         Self {
             base: format!("http://{http}"),
+            smtp,
+            submission,
+            submissions,
             https,
             admin,
             client,

@@ -27,10 +27,13 @@ pub struct NotificationSettings {
 }
 
 pub fn router() -> Router<AppState> {
-    Router::new().route(
-        "/settings/notifications",
-        get(get_notifications).put(put_notifications),
-    )
+    Router::new()
+        .route(
+            "/settings/notifications",
+            get(get_notifications).put(put_notifications),
+        )
+        .route("/settings/relay", get(get_relay).put(put_relay))
+        .route("/settings/ip-shield", get(get_ip_shield).put(put_ip_shield))
 }
 
 /// Notification recipients.
