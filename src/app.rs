@@ -178,6 +178,13 @@ impl Server {
                     .await
             });
         }
+        {
+            let dispatcher = crate::events::webhooks::run(self.state.clone(), shutdown.clone());
+            tasks.spawn(async move {
+                dispatcher.await;
+                Ok(())
+            });
+        }
         shutdown.cancelled().await;
         tracing::info!("shutting down: draining connections");
         sessions.close();

@@ -35,7 +35,8 @@ pub fn router(state: AppState) -> Router {
         .merge(v1::accounts::router())
         .merge(v1::aliases::router())
         .merge(v1::settings::router())
-        .merge(v1::events::router());
+        .merge(v1::events::router())
+        .merge(v1::webhooks::router());
     Router::new()
         .nest("/v1", v1)
         .route("/healthz", get(healthz))

@@ -41,6 +41,14 @@ use super::v1;
         v1::settings::get_ip_shield,
         v1::settings::put_ip_shield,
         v1::events::list_events,
+        v1::webhooks::create_webhook,
+        v1::webhooks::list_webhooks,
+        v1::webhooks::get_webhook,
+        v1::webhooks::update_webhook,
+        v1::webhooks::delete_webhook,
+        v1::webhooks::list_deliveries,
+        v1::webhooks::test_webhook,
+        v1::webhooks::rotate_secret,
     ),
     components(schemas(crate::events::EventType)),
     modifiers(&BearerAuth),
@@ -52,6 +60,7 @@ use super::v1;
         (name = "aliases", description = "Addresses delivering to accounts"),
         (name = "settings", description = "Cluster-wide settings"),
         (name = "events", description = "The event log"),
+        (name = "webhooks", description = "Signed deliveries of the event log (Standard Webhooks)"),
     )
 )]
 pub struct ApiDoc;

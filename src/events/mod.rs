@@ -3,6 +3,8 @@
 //! the change it reports, so the log never claims what did not happen and
 //! never misses what did.
 
+pub mod webhooks;
+
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -43,10 +45,13 @@ pub enum EventType {
     DnsCheckFailed,
     #[serde(rename = "webhook.test")]
     WebhookTest,
+    /// A subscription was switched off because its endpoint answered 410 Gone.
+    #[serde(rename = "webhook.disabled")]
+    WebhookDisabled,
 }
 
 impl EventType {
-    pub const ALL: [EventType; 17] = [
+    pub const ALL: [EventType; 18] = [
         Self::AccountCreated,
         Self::AccountDeleted,
         Self::AccountFrozen,
@@ -64,6 +69,7 @@ impl EventType {
         Self::AttachmentDownloaded,
         Self::DnsCheckFailed,
         Self::WebhookTest,
+        Self::WebhookDisabled,
     ];
 
     /// The wire name, e.g. `account.created`.
@@ -86,6 +92,7 @@ impl EventType {
             Self::AttachmentDownloaded => "attachment.downloaded",
             Self::DnsCheckFailed => "dns.check.failed",
             Self::WebhookTest => "webhook.test",
+            Self::WebhookDisabled => "webhook.disabled",
         }
     }
 

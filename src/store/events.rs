@@ -17,6 +17,7 @@ pub async fn append(tx: &mut sqlx::AnyConnection, event: &NewEvent) -> StoreResu
     .bind(event.data.to_string())
     .fetch_one(&mut *tx)
     .await?;
+    super::webhooks::fan_out(tx, id, event).await?;
     Ok(id)
 }
 

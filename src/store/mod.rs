@@ -17,6 +17,7 @@ pub mod events;
 pub mod keys;
 pub mod mailboxes;
 pub mod settings;
+pub mod webhooks;
 
 use std::str::FromStr;
 use std::time::Duration;
@@ -69,6 +70,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         2,
         include_str!("../../migrations/sqlite/0002_mail.sql"),
         include_str!("../../migrations/postgres/0002_mail.sql"),
+    ),
+    (
+        3,
+        include_str!("../../migrations/sqlite/0003_webhooks.sql"),
+        include_str!("../../migrations/postgres/0003_webhooks.sql"),
     ),
 ];
 

@@ -213,11 +213,30 @@ impl TestServer {
     }
 
     pub async fn stop(mut self) {
+        self.halt().await;
+        drop_database(&self.config.database_url()).await;
+    }
+
+    async fn halt(&mut self) {
         self.shutdown.cancel();
         if let Some(h) = self.handle.take() {
             h.await.expect("server task").expect("server stops cleanly");
         }
-        drop_database(&self.config.database_url()).await;
+    }
+
+    /// Stops the server and starts a new one on the same data directory
+    /// and database (new ports).
+    pub async fn restart(mut self) -> Self {
+        self.halt().await;
+        let server = Server::bind(self.config.clone())
+            .await
+            .expect("server binds again");
+        self.base = format!("http://{}", server.http_addr().expect("http"));
+        self.https = server.https_addr().expect("https");
+        self.state = server.state().clone();
+        self.shutdown = CancellationToken::new();
+        self.handle = Some(tokio::spawn(server.run(self.shutdown.clone())));
+        self
     }
 }
 

@@ -6,6 +6,7 @@ pub mod domains;
 pub mod events;
 pub mod settings;
 pub mod tokens;
+pub mod webhooks;
 
 use crate::address::{Domain, EmailAddress};
 use crate::api::error::{ApiError, ApiResult};
