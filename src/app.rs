@@ -184,6 +184,11 @@ impl Server {
                 dispatcher.await;
                 Ok(())
             });
+            let notifier = crate::events::notify::run(self.state.clone(), shutdown.clone());
+            tasks.spawn(async move {
+                notifier.await;
+                Ok(())
+            });
         }
         shutdown.cancelled().await;
         tracing::info!("shutting down: draining connections");

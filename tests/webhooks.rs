@@ -403,3 +403,57 @@ async fn subscriptions_are_validated_and_scoped() {
     common::expect_problem(r, 404).await;
     s.stop().await;
 }
+
+#[tokio::test]
+async fn admins_are_emailed_when_an_account_is_frozen() {
+    let s = TestServer::start().await;
+    s.create_domain("example.test").await;
+    s.create_account("admin@example.test", "admin password")
+        .await;
+    s.create_account("alice@example.test", "alice password")
+        .await;
+    let r = s
+        .admin(Method::PUT, "/v1/settings/notifications")
+        .json(&json!({"admin_addresses": ["admin@example.test", "ops@elsewhere.test"]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    s.admin(Method::POST, "/v1/accounts/alice@example.test/freeze")
+        .json(&json!({"reason": "sent 500 messages in 2 minutes"}))
+        .send()
+        .await
+        .unwrap();
+    let admin = rampart::address::EmailAddress::parse("admin@example.test").unwrap();
+    let mut found = None;
+    for _ in 0..100 {
+        let messages = s
+            .state
+            .store
+            .mailbox_messages(&admin, "INBOX")
+            .await
+            .unwrap();
+        if let Some(m) = messages.first() {
+            found = Some(String::from_utf8(s.state.blobs.get(&m.blob).await.unwrap()).unwrap());
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let email = found.expect("the admin was emailed");
+    assert!(
+        email.contains("Subject: [Rampart] Account frozen: alice@example.test"),
+        "{email}"
+    );
+    assert!(
+        email.contains("reason: sent 500 messages in 2 minutes"),
+        "{email}"
+    );
+    assert!(email.contains("Auto-Submitted: auto-generated"));
+    // The remote admin's copy is queued outbound, with the null sender.
+    let queued = s.state.store.queued_recipients().await.unwrap();
+    assert_eq!(
+        queued.iter().map(|q| q.0.as_str()).collect::<Vec<_>>(),
+        ["ops@elsewhere.test"]
+    );
+    s.stop().await;
+}

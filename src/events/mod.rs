@@ -3,6 +3,7 @@
 //! the change it reports, so the log never claims what did not happen and
 //! never misses what did.
 
+pub mod notify;
 pub mod webhooks;
 
 use serde::{Deserialize, Serialize};

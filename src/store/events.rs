@@ -18,6 +18,7 @@ pub async fn append(tx: &mut sqlx::AnyConnection, event: &NewEvent) -> StoreResu
     .fetch_one(&mut *tx)
     .await?;
     super::webhooks::fan_out(tx, id, event).await?;
+    super::notifications::enqueue(tx, id, event).await?;
     Ok(id)
 }
 

@@ -16,6 +16,7 @@ pub mod domains;
 pub mod events;
 pub mod keys;
 pub mod mailboxes;
+pub mod notifications;
 pub mod settings;
 pub mod webhooks;
 
@@ -75,6 +76,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         3,
         include_str!("../../migrations/sqlite/0003_webhooks.sql"),
         include_str!("../../migrations/postgres/0003_webhooks.sql"),
+    ),
+    (
+        4,
+        include_str!("../../migrations/sqlite/0004_admin_notifications.sql"),
+        include_str!("../../migrations/postgres/0004_admin_notifications.sql"),
     ),
 ];
 
