@@ -7,7 +7,7 @@
 //! - [`app`]        — binds listeners, serves, drains on shutdown; [`app::AppState`]
 //! - [`address`]    — validated [`address::Domain`] and [`address::EmailAddress`]
 //! - [`auth`]       — argon2 password hashing, API tokens (JWT)
-//! - [`events`]     — event types of the append-only log
+//! - [`events`]     — event types and payloads, the webhook dispatcher, admin notification emails
 //! - [`store`]      — the [`store::Store`] over SQLite or PostgreSQL, one module per aggregate
 //! - [`screening`]  — policy decisions: relay control, sender rules, IP shield
 //! - [`delivery`]   — group commit of accepted messages into mailboxes and the queue

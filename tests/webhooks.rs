@@ -224,6 +224,23 @@ async fn every_event_type_arrives_signed_and_retried() {
             .or_default()
             .push(r.answered);
     }
+    // Every delivered payload has the fields its documented schema requires.
+    let doc: Value = serde_json::from_str(&rampart::api::openapi::document_json()).unwrap();
+    for r in log.iter().filter(|r| r.answered == 200) {
+        let body: Value = serde_json::from_str(&r.body).unwrap();
+        let kind = rampart::events::EventType::parse(body["type"].as_str().unwrap()).unwrap();
+        let schema = &doc["components"]["schemas"][kind.payload_schema().expect("documented")];
+        assert!(
+            doc["webhooks"][kind.as_str()]["post"].is_object(),
+            "{kind:?} in the webhooks section"
+        );
+        for field in schema["required"].as_array().unwrap() {
+            assert!(
+                body["data"].get(field.as_str().unwrap()).is_some(),
+                "{kind:?} lacks {field}: {body}"
+            );
+        }
+    }
     // Each event: two failures then success, always under the same webhook-id.
     for (id, statuses) in &attempts {
         if statuses.contains(&200) {

@@ -6,6 +6,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use super::v1;
+use crate::events::{EventType, payloads};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -50,7 +51,18 @@ use super::v1;
         v1::webhooks::test_webhook,
         v1::webhooks::rotate_secret,
     ),
-    components(schemas(crate::events::EventType)),
+    components(schemas(
+        crate::events::EventType,
+        payloads::AccountCreated,
+        payloads::AccountDeleted,
+        payloads::AccountFrozen,
+        payloads::AccountUnfrozen,
+        payloads::MessageReceived,
+        payloads::MessageRejected,
+        payloads::MessageQueued,
+        payloads::WebhookTest,
+        payloads::WebhookDisabled,
+    )),
     modifiers(&BearerAuth),
     tags(
         (name = "meta", description = "Health and this document"),
@@ -87,9 +99,59 @@ impl Modify for BearerAuth {
 pub fn document_json() -> String {
     let mut doc = ApiDoc::openapi();
     doc.info.version = env!("CARGO_PKG_VERSION").to_string();
-    let mut text = doc
-        .to_pretty_json()
-        .unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));
+    let mut value = serde_json::to_value(&doc).unwrap_or_default();
+    if let Some(root) = value.as_object_mut() {
+        root.insert("webhooks".into(), webhooks_section());
+    }
+    let mut text =
+        serde_json::to_string_pretty(&value).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));
     text.push('\n');
     text
+}
+
+/// The OpenAPI 3.1 `webhooks` section (utoipa does not generate it): one
+/// POST per event type the server emits, with the Standard Webhooks headers
+/// and the `{type, timestamp, data}` body.
+fn webhooks_section() -> serde_json::Value {
+    let header = |name: &str, description: &str| serde_json::json!({"name": name, "in": "header", "required": true, "description": description, "schema": {"type": "string"}});
+    let mut section = serde_json::Map::new();
+    for kind in EventType::ALL {
+        let Some(schema) = kind.payload_schema() else {
+            continue;
+        };
+        let name = kind.as_str();
+        section.insert(
+            name.to_string(),
+            serde_json::json!({
+                "post": {
+                    "summary": name,
+                    "operationId": format!("webhook_{}", name.replace('.', "_")),
+                    "tags": ["webhooks"],
+                    "parameters": [
+                        header("webhook-id", "The message id; the same on every retry of one event."),
+                        header("webhook-timestamp", "Unix seconds when this attempt was signed."),
+                        header("webhook-signature", "Space-separated `v1,<base64 HMAC-SHA256 of id.timestamp.body>`, one per active secret."),
+                    ],
+                    "requestBody": {
+                        "required": true,
+                        "content": {"application/json": {"schema": {
+                            "type": "object",
+                            "required": ["type", "timestamp", "data"],
+                            "properties": {
+                                "type": {"type": "string", "const": name},
+                                "timestamp": {"type": "string", "format": "date-time"},
+                                "data": {"$ref": format!("#/components/schemas/{schema}")},
+                            },
+                        }}},
+                    },
+                    "responses": {
+                        "2XX": {"description": "Delivered."},
+                        "410": {"description": "Gone: the subscription is disabled."},
+                        "default": {"description": "Retried later (429 and 503 may send Retry-After)."},
+                    },
+                },
+            }),
+        );
+    }
+    serde_json::Value::Object(section)
 }

@@ -4,6 +4,7 @@
 //! never misses what did.
 
 pub mod notify;
+pub mod payloads;
 pub mod webhooks;
 
 use serde::{Deserialize, Serialize};

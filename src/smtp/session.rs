@@ -14,7 +14,7 @@ use crate::address::EmailAddress;
 use crate::app::AppState;
 use crate::auth::password;
 use crate::delivery::Committer;
-use crate::events::{EventType, NewEvent};
+use crate::events::{EventType, NewEvent, payloads};
 use crate::screening::relay::{self, IpShieldSettings, Refusal, RelaySettings, SessionFacts};
 use crate::store::StoreError;
 use crate::store::accounts::AccountStatus;
@@ -848,13 +848,13 @@ impl Session {
             kind: EventType::MessageRejected,
             account: self.auth.as_ref().map(|a| a.address.clone()),
             domain: None,
-            data: serde_json::json!({
-                "stage": stage,
-                "reason": reason,
-                "address": address,
-                "client_ip": self.peer.ip().to_string(),
-                "listener": self.kind.name(),
-                "authenticated": self.auth.is_some(),
+            data: payloads::to_data(&payloads::MessageRejected {
+                stage: stage.into(),
+                reason: reason.into(),
+                address: address.map(str::to_string),
+                client_ip: self.peer.ip().to_string(),
+                listener: self.kind.name().into(),
+                authenticated: self.auth.is_some(),
             }),
         };
         if let Err(e) = self.state.store.record_event(&event).await {

@@ -11,7 +11,7 @@ use utoipa::ToSchema;
 use super::events::append;
 use super::{Page, Store, StoreError, StoreResult, decode_cursor, is_unique_violation, now_ms};
 use crate::address::{Domain, EmailAddress};
-use crate::events::{EventType, NewEvent};
+use crate::events::{EventType, NewEvent, payloads};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "lowercase")]
@@ -230,7 +230,10 @@ impl Store {
             &account_event(
                 EventType::AccountCreated,
                 &account,
-                serde_json::json!({ "address": account.address, "domain": account.domain }),
+                payloads::to_data(&payloads::AccountCreated {
+                    address: account.address.clone(),
+                    domain: account.domain.clone(),
+                }),
             ),
         )
         .await?;
@@ -347,7 +350,10 @@ impl Store {
             &account_event(
                 EventType::AccountDeleted,
                 &account,
-                serde_json::json!({ "address": account.address }),
+                payloads::to_data(&payloads::AccountDeleted {
+                    address: account.address.clone(),
+                    reason: None,
+                }),
             ),
         )
         .await?;
@@ -418,7 +424,10 @@ async fn set_frozen(
         &account_event(
             EventType::AccountFrozen,
             account,
-            serde_json::json!({ "address": account.address, "reason": reason }),
+            payloads::to_data(&payloads::AccountFrozen {
+                address: account.address.clone(),
+                reason: reason.into(),
+            }),
         ),
     )
     .await?;
@@ -439,7 +448,9 @@ async fn set_active(tx: &mut sqlx::AnyConnection, account: &Account) -> StoreRes
             &account_event(
                 EventType::AccountUnfrozen,
                 account,
-                serde_json::json!({ "address": account.address }),
+                payloads::to_data(&payloads::AccountUnfrozen {
+                    address: account.address.clone(),
+                }),
             ),
         )
         .await?;

@@ -7,7 +7,7 @@ use sqlx::Row;
 use super::events::append;
 use super::{Store, StoreResult, now_ms};
 use crate::address::EmailAddress;
-use crate::events::{EventType, NewEvent};
+use crate::events::{EventType, NewEvent, payloads};
 use crate::store::blobs::BlobRef;
 
 /// A local account that a recipient address resolves to.
@@ -130,15 +130,15 @@ impl Store {
                             kind: EventType::MessageReceived,
                             account: Some(r.target.address.clone()),
                             domain: Some(r.target.domain.clone()),
-                            data: serde_json::json!({
-                                "account": r.target.address,
-                                "message_id": d.queue_id,
-                                "mailbox": r.mailbox,
-                                "uid": uid,
-                                "size": blob.size,
-                                "sender": d.sender,
-                                "client_ip": d.client_ip,
-                                "authenticated": d.account.is_some(),
+                            data: payloads::to_data(&payloads::MessageReceived {
+                                account: r.target.address.clone(),
+                                message_id: d.queue_id.clone(),
+                                mailbox: r.mailbox.into(),
+                                uid,
+                                size: blob.size,
+                                sender: d.sender.clone(),
+                                client_ip: d.client_ip.clone(),
+                                authenticated: d.account.is_some(),
                             }),
                         },
                     )
@@ -181,13 +181,13 @@ impl Store {
                         kind: EventType::MessageQueued,
                         account: d.account.clone(),
                         domain,
-                        data: serde_json::json!({
-                            "message_id": d.queue_id,
-                            "queue_id": message_id,
-                            "sender": d.sender,
-                            "recipients": d.remote.iter().map(|r| r.to_string()).collect::<Vec<_>>(),
-                            "size": blob.size,
-                            "client_ip": d.client_ip,
+                        data: payloads::to_data(&payloads::MessageQueued {
+                            message_id: d.queue_id.clone(),
+                            queue_id: message_id,
+                            sender: d.sender.clone(),
+                            recipients: d.remote.iter().map(|r| r.to_string()).collect(),
+                            size: blob.size,
+                            client_ip: d.client_ip.clone(),
                         }),
                     },
                 )

@@ -5,7 +5,7 @@ use sqlx::Row;
 use super::events::append;
 use super::{Page, Store, StoreError, StoreResult, decode_cursor, is_unique_violation, now_ms};
 use crate::address::Domain;
-use crate::events::{EventType, NewEvent};
+use crate::events::{EventType, NewEvent, payloads};
 
 #[derive(Debug, Clone)]
 pub struct DomainRecord {
@@ -121,7 +121,10 @@ impl Store {
                     kind: EventType::AccountDeleted,
                     account: Some(address.clone()),
                     domain: Some(name.to_string()),
-                    data: serde_json::json!({ "address": address, "reason": "domain deleted" }),
+                    data: payloads::to_data(&payloads::AccountDeleted {
+                        address: address.clone(),
+                        reason: Some("domain deleted".into()),
+                    }),
                 },
             )
             .await?;

@@ -8,7 +8,7 @@
 use sqlx::Row;
 
 use super::{Backend, Page, Store, StoreError, StoreResult, decode_cursor, now_ms};
-use crate::events::{EventType, NewEvent};
+use crate::events::{EventType, NewEvent, payloads};
 
 /// How long a claimed delivery stays leased to the node attempting it.
 const LEASE_MS: i64 = 60_000;
@@ -312,7 +312,10 @@ impl Store {
             kind: EventType::WebhookTest,
             account: None,
             domain: webhook.domain.clone(),
-            data: serde_json::json!({ "webhook_id": webhook.id, "message": "This is a test event from Rampart." }),
+            data: payloads::to_data(&payloads::WebhookTest {
+                webhook_id: webhook.id,
+                message: "This is a test event from Rampart.".into(),
+            }),
         };
         let event_id = super::events::append(&mut tx, &event).await?;
         let now = now_ms();
@@ -447,7 +450,10 @@ impl Store {
                 kind: EventType::WebhookDisabled,
                 account: None,
                 domain,
-                data: serde_json::json!({ "webhook_id": id, "reason": reason }),
+                data: payloads::to_data(&payloads::WebhookDisabled {
+                    webhook_id: id,
+                    reason: reason.into(),
+                }),
             },
         )
         .await?;

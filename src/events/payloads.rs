@@ -1,0 +1,118 @@
+//! The `data` of each event type: one struct per type, used both to write
+//! events and to document them (OpenAPI components and 3.1 `webhooks`).
+
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use super::EventType;
+
+/// `account.created`
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct AccountCreated {
+    pub address: String,
+    pub domain: String,
+}
+
+/// `account.deleted`
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct AccountDeleted {
+    pub address: String,
+    /// Set when the account went with its domain (`domain deleted`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+/// `account.frozen`
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct AccountFrozen {
+    pub address: String,
+    pub reason: String,
+}
+
+/// `account.unfrozen`
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct AccountUnfrozen {
+    pub address: String,
+}
+
+/// `message.received`: one per local recipient account.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct MessageReceived {
+    pub account: String,
+    /// Our id for the message (in its `Received:` header).
+    pub message_id: String,
+    pub mailbox: String,
+    pub uid: i64,
+    pub size: u64,
+    /// Envelope sender; empty for the null reverse-path.
+    pub sender: String,
+    pub client_ip: String,
+    /// Whether it came from an authenticated session.
+    pub authenticated: bool,
+}
+
+/// `message.rejected`
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct MessageRejected {
+    /// `mail`, `rcpt` or `data`.
+    pub stage: String,
+    /// Machine-readable: `relay_denied`, `relay_trick`, `unknown_recipient`,
+    /// `local_sender_unauthenticated`, `ip_shield`, `sender_mismatch`,
+    /// `from_mismatch`, `message_too_big`, `bare_line_ending`, `line_too_long`.
+    pub reason: String,
+    /// The address concerned, if any.
+    pub address: Option<String>,
+    pub client_ip: String,
+    /// `smtp`, `submission` or `submissions`.
+    pub listener: String,
+    pub authenticated: bool,
+}
+
+/// `message.queued`: one per message with remote recipients.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct MessageQueued {
+    pub message_id: String,
+    /// The queue entry's id.
+    pub queue_id: i64,
+    pub sender: String,
+    pub recipients: Vec<String>,
+    pub size: u64,
+    pub client_ip: String,
+}
+
+/// `webhook.test`
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct WebhookTest {
+    pub webhook_id: i64,
+    pub message: String,
+}
+
+/// `webhook.disabled`
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct WebhookDisabled {
+    pub webhook_id: i64,
+    pub reason: String,
+}
+
+/// The data as JSON; these plain structs always serialise.
+pub fn to_data<T: Serialize>(payload: &T) -> serde_json::Value {
+    serde_json::to_value(payload).unwrap_or(serde_json::Value::Null)
+}
+
+impl EventType {
+    /// The schema of this type's `data`, for the types the server emits now.
+    pub fn payload_schema(self) -> Option<&'static str> {
+        Some(match self {
+            Self::AccountCreated => "AccountCreated",
+            Self::AccountDeleted => "AccountDeleted",
+            Self::AccountFrozen => "AccountFrozen",
+            Self::AccountUnfrozen => "AccountUnfrozen",
+            Self::MessageReceived => "MessageReceived",
+            Self::MessageRejected => "MessageRejected",
+            Self::MessageQueued => "MessageQueued",
+            Self::WebhookTest => "WebhookTest",
+            Self::WebhookDisabled => "WebhookDisabled",
+            _ => return None,
+        })
+    }
+}
