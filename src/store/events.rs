@@ -2,7 +2,7 @@
 
 use sqlx::Row;
 
-use super::{Page, Store, StoreError, StoreResult, decode_cursor, now_ms};
+use super::{Page, Store, StoreError, StoreResult, decode_id_cursor, now_ms};
 use crate::events::{Event, NewEvent};
 
 /// Appends one event inside the caller's transaction.
@@ -48,9 +48,7 @@ impl Store {
         limit: usize,
     ) -> StoreResult<Page<Event>> {
         let after: i64 = match cursor {
-            Some(c) => decode_cursor(c)?
-                .parse()
-                .map_err(|_| StoreError::BadCursor)?,
+            Some(c) => decode_id_cursor(c)?,
             None => 0,
         };
         let rows = sqlx::query(

@@ -270,6 +270,13 @@ pub fn decode_cursor(cursor: &str) -> StoreResult<String> {
         .ok_or(StoreError::BadCursor)
 }
 
+/// A cursor over numeric ids (events, webhooks, attempts).
+pub fn decode_id_cursor(cursor: &str) -> StoreResult<i64> {
+    decode_cursor(cursor)?
+        .parse()
+        .map_err(|_| StoreError::BadCursor)
+}
+
 /// A page of results and the cursor for the next one.
 #[derive(Debug, Clone)]
 pub struct Page<T> {

@@ -7,7 +7,7 @@
 
 use sqlx::Row;
 
-use super::{Backend, Page, Store, StoreError, StoreResult, decode_cursor, now_ms};
+use super::{Backend, Page, Store, StoreError, StoreResult, decode_id_cursor, now_ms};
 use crate::events::{EventType, NewEvent, payloads};
 
 /// How long a claimed delivery stays leased to the node attempting it.
@@ -215,9 +215,7 @@ impl Store {
         limit: usize,
     ) -> StoreResult<Page<Webhook>> {
         let after: i64 = match cursor {
-            Some(c) => decode_cursor(c)?
-                .parse()
-                .map_err(|_| StoreError::BadCursor)?,
+            Some(c) => decode_id_cursor(c)?,
             None => 0,
         };
         let mut conn = self.reader().acquire().await?;
@@ -469,9 +467,7 @@ impl Store {
         limit: usize,
     ) -> StoreResult<Page<Attempt>> {
         let before: i64 = match cursor {
-            Some(c) => decode_cursor(c)?
-                .parse()
-                .map_err(|_| StoreError::BadCursor)?,
+            Some(c) => decode_id_cursor(c)?,
             None => i64::MAX,
         };
         let rows = sqlx::query(

@@ -30,3 +30,13 @@ pub(crate) fn path_address(input: &str) -> ApiResult<EmailAddress> {
 pub(crate) fn path_domain(input: &str) -> ApiResult<Domain> {
     Domain::parse(input).map_err(|e| ApiError::not_found(format!("no such domain: {e}")))
 }
+
+/// For PATCH bodies: tells an absent field (`None`, keep) from `null`
+/// (`Some(None)`, clear). Use with `#[serde(default, deserialize_with = ...)]`.
+pub(crate) fn present<'de, T, D>(d: D) -> Result<Option<Option<T>>, D::Error>
+where
+    T: serde::Deserialize<'de>,
+    D: serde::Deserializer<'de>,
+{
+    <Option<T> as serde::Deserialize>::deserialize(d).map(Some)
+}
