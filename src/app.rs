@@ -133,7 +133,7 @@ impl Server {
         let router = crate::api::router(self.state.clone());
         let mut tasks = tokio::task::JoinSet::new();
         let sessions = tokio_util::task::TaskTracker::new();
-        let smtp_limits = crate::smtp::server::Limits::new(
+        let smtp_limits = crate::net::accept::Limits::new(
             self.state.config.smtp.max_connections,
             self.state.config.smtp.max_connections_per_ip,
         );

@@ -1,4 +1,6 @@
 //! Policy: decisions about who may do what, returned as values that each
 //! protocol turns into its own reply. Protocol code never decides policy.
 
+pub mod auth_failures;
+pub mod login;
 pub mod relay;

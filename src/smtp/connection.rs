@@ -3,94 +3,21 @@
 //! timeout and server shutdown.
 
 use std::net::SocketAddr;
-use std::pin::Pin;
 use std::sync::Arc;
-use std::task::{Context, Poll};
 use std::time::Duration;
 
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio_rustls::TlsAcceptor;
-use tokio_rustls::server::TlsStream;
 use tokio_util::sync::CancellationToken;
 
 use super::framing::Framer;
 use super::session::{After, Session, TlsInfo};
 use super::{ListenerKind, Reply};
 use crate::app::AppState;
+use crate::net::stream::{Stream, handshake, tls_description};
 
-const TLS_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(30);
 const READ_BUFFER: usize = 64 * 1024;
-
-/// A socket before or after STARTTLS.
-pub enum Stream {
-    Plain(TcpStream),
-    Tls(Box<TlsStream<TcpStream>>),
-}
-
-impl AsyncRead for Stream {
-    fn poll_read(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut ReadBuf<'_>,
-    ) -> Poll<std::io::Result<()>> {
-        match self.get_mut() {
-            Stream::Plain(s) => Pin::new(s).poll_read(cx, buf),
-            Stream::Tls(s) => Pin::new(s.as_mut()).poll_read(cx, buf),
-        }
-    }
-}
-
-impl AsyncWrite for Stream {
-    fn poll_write(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<std::io::Result<usize>> {
-        match self.get_mut() {
-            Stream::Plain(s) => Pin::new(s).poll_write(cx, buf),
-            Stream::Tls(s) => Pin::new(s.as_mut()).poll_write(cx, buf),
-        }
-    }
-
-    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
-        match self.get_mut() {
-            Stream::Plain(s) => Pin::new(s).poll_flush(cx),
-            Stream::Tls(s) => Pin::new(s.as_mut()).poll_flush(cx),
-        }
-    }
-
-    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
-        match self.get_mut() {
-            Stream::Plain(s) => Pin::new(s).poll_shutdown(cx),
-            Stream::Tls(s) => Pin::new(s.as_mut()).poll_shutdown(cx),
-        }
-    }
-}
-
-fn tls_info(stream: &TlsStream<TcpStream>) -> TlsInfo {
-    let (_, conn) = stream.get_ref();
-    let version = conn
-        .protocol_version()
-        .map(|v| format!("{v:?}"))
-        .unwrap_or_else(|| "TLS".into());
-    let cipher = conn
-        .negotiated_cipher_suite()
-        .map(|c| format!("{:?}", c.suite()))
-        .unwrap_or_default();
-    TlsInfo {
-        description: format!("using {} with cipher {cipher}", version.replace('_', ".")),
-    }
-}
-
-async fn handshake(
-    acceptor: &TlsAcceptor,
-    tcp: TcpStream,
-) -> std::io::Result<TlsStream<TcpStream>> {
-    tokio::time::timeout(TLS_HANDSHAKE_TIMEOUT, acceptor.accept(tcp))
-        .await
-        .map_err(|_| std::io::Error::new(std::io::ErrorKind::TimedOut, "TLS handshake timed out"))?
-}
 
 /// Serves one connection to its end.
 pub async fn serve(
@@ -106,7 +33,7 @@ pub async fn serve(
     let (mut stream, info) = if kind == ListenerKind::Submissions {
         match handshake(&acceptor, tcp).await {
             Ok(s) => {
-                let info = tls_info(&s);
+                let info = TlsInfo { description: tls_description(&s) };
                 (Stream::Tls(Box::new(s)), Some(info))
             }
             Err(e) => {
@@ -184,7 +111,7 @@ pub async fn serve(
                     };
                     match handshake(&acceptor, tcp).await {
                         Ok(tls) => {
-                            session.tls_started(tls_info(&tls));
+                            session.tls_started(TlsInfo { description: tls_description(&tls) });
                             stream = Stream::Tls(Box::new(tls));
                         }
                         Err(e) => {
@@ -210,11 +137,5 @@ async fn write_reply(stream: &mut Stream, reply: &Reply) -> std::io::Result<()> 
 }
 
 async fn flush(stream: &mut Stream, out: &mut Vec<u8>) -> std::io::Result<()> {
-    if out.is_empty() {
-        return Ok(());
-    }
-    stream.write_all(out).await?;
-    stream.flush().await?;
-    out.clear();
-    Ok(())
+    stream.send(out).await
 }

@@ -12,12 +12,11 @@ use super::message::{self, BodyProblem, Trace};
 use super::{ListenerKind, Reply};
 use crate::address::EmailAddress;
 use crate::app::AppState;
-use crate::auth::password;
 use crate::delivery::Committer;
 use crate::events::{EventType, NewEvent, payloads};
+use crate::screening::login::{LoginError, Protocol, login};
 use crate::screening::relay::{self, IpShieldSettings, Refusal, RelaySettings, SessionFacts};
 use crate::store::StoreError;
-use crate::store::accounts::AccountStatus;
 use crate::store::delivery::{Delivery, LocalRecipient, LocalTarget};
 
 /// What the connection does after sending the reply.
@@ -61,11 +60,6 @@ enum SaslState {
     LoginUser,
     LoginPassword { user: String },
 }
-
-/// A password hash that never matches, verified when the user does not
-/// exist so that a wrong address costs as long as a wrong password.
-const DUMMY_HASH: &str =
-    "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHRzYWx0$0lD5HC1E8W8LZy/9NCfG7pDQkVw2xq08rJ8bGJhUqJ8";
 
 pub struct Session {
     state: AppState,
@@ -433,47 +427,20 @@ impl Session {
     }
 
     async fn verify(&mut self, user: String, password_text: String) -> (Reply, After) {
-        let account = match EmailAddress::parse(user.trim()) {
-            Ok(address) => match self.state.store.account(&address).await {
-                Ok(a) => Some(a),
-                Err(StoreError::NotFound(_)) => None,
-                Err(e) => {
-                    tracing::error!(error = %e, "AUTH: account lookup failed");
-                    return (
-                        Reply::enhanced(454, "4.7.0", "Temporary authentication failure"),
-                        After::Continue,
-                    );
-                }
-            },
-            Err(_) => None,
-        };
-        let hash = account
-            .as_ref()
-            .map(|a| a.password_hash.clone())
-            .unwrap_or_else(|| DUMMY_HASH.to_string());
-        let ok = password::verify(password_text, hash).await && account.is_some();
-        let Some(account) = account.filter(|_| ok) else {
-            tracing::info!(peer = %self.peer, user = %user, "SMTP AUTH failed");
-            return self.error(Reply::enhanced(
-                535,
-                "5.7.8",
-                "Authentication credentials invalid",
-            ));
-        };
-        // Status is revealed only to someone who knows the password.
-        match account.status {
-            AccountStatus::Frozen => {
-                return self.error(Reply::enhanced(
-                    535,
-                    "5.7.1",
-                    "Account is frozen; contact your administrator",
-                ));
+        let protocol = if self.kind.is_submission() { Protocol::Submission } else { Protocol::Smtp };
+        let account = match login(&self.state, protocol, self.peer.ip(), &user, password_text).await {
+            Ok(account) => account,
+            Err(LoginError::BadCredentials) => {
+                return self.error(Reply::enhanced(535, "5.7.8", "Authentication credentials invalid"));
             }
-            AccountStatus::Disabled => {
-                return self.error(Reply::enhanced(535, "5.7.1", "Account is disabled"));
+            Err(LoginError::Frozen) => {
+                return self.error(Reply::enhanced(535, "5.7.1", "Account is frozen; contact your administrator"));
             }
-            AccountStatus::Active => {}
-        }
+            Err(LoginError::Disabled) => return self.error(Reply::enhanced(535, "5.7.1", "Account is disabled")),
+            Err(LoginError::Temporary) => {
+                return (Reply::enhanced(454, "4.7.0", "Temporary authentication failure"), After::Continue);
+            }
+        };
         let sendable = match self.state.store.sendable_addresses(account.id).await {
             Ok(s) => s,
             Err(e) => {
