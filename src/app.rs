@@ -12,6 +12,7 @@ use anyhow::Context;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
+use crate::access::Access;
 use crate::auth::token::TokenKeys;
 use crate::config::Config;
 use crate::delivery::Committer;
@@ -31,6 +32,7 @@ pub struct AppState {
     pub blobs: BlobStore,
     pub committer: Committer,
     pub tokens: TokenKeys,
+    pub access: Access,
 }
 
 /// A server whose sockets are bound but which does not serve yet.
@@ -40,11 +42,13 @@ pub struct Server {
     http: Option<TcpListener>,
     https: Option<TlsListener>,
     smtp: Vec<(ListenerKind, TcpListener)>,
+    /// POP3 listeners; `true` for implicit TLS.
+    pop3: Vec<(bool, TcpListener)>,
 }
 
 /// Listeners whose protocols later issues add; configured ones are reported
 /// rather than silently bound to nothing.
-const NOT_YET_SERVED: &[&str] = &["imap", "imaps", "pop3", "pop3s"];
+const NOT_YET_SERVED: &[&str] = &["imap", "imaps"];
 
 async fn bind(name: &str, addr: SocketAddr) -> anyhow::Result<TcpListener> {
     TcpListener::bind(addr)
@@ -76,6 +80,12 @@ impl Server {
                 smtp.push((kind, bind(kind.name(), addr).await?));
             }
         }
+        let mut pop3 = Vec::new();
+        for (name, implicit) in [("pop3", false), ("pop3s", true)] {
+            if let Some(addr) = config.listeners.addr(name) {
+                pop3.push((implicit, bind(name, addr).await?));
+            }
+        }
         let http = match config.listeners.addr("http") {
             Some(addr) => Some(bind("http", addr).await?),
             None => None,
@@ -89,13 +99,15 @@ impl Server {
                 tracing::warn!(listener = name, %addr, "this protocol is not served by this version yet; listener not bound");
             }
         }
-        let committer = Committer::start(store.clone());
+        let access = Access::new();
+        let committer = Committer::start(store.clone(), access.clone());
         let state = AppState {
             config: Arc::new(config),
             store,
             blobs,
             committer,
             tokens,
+            access,
         };
         Ok(Self {
             state,
@@ -103,6 +115,7 @@ impl Server {
             http,
             https,
             smtp,
+            pop3,
         })
     }
 
@@ -122,6 +135,14 @@ impl Server {
             .and_then(|(_, l)| l.local_addr().ok())
     }
 
+    /// The bound address of the POP3 listener (`implicit_tls`: pop3s).
+    pub fn pop3_addr(&self, implicit_tls: bool) -> Option<SocketAddr> {
+        self.pop3
+            .iter()
+            .find(|(t, _)| *t == implicit_tls)
+            .and_then(|(_, l)| l.local_addr().ok())
+    }
+
     pub fn https_addr(&self) -> Option<SocketAddr> {
         use axum::serve::Listener;
         self.https.as_ref().and_then(|l| l.local_addr().ok())
@@ -137,6 +158,37 @@ impl Server {
             self.state.config.smtp.max_connections,
             self.state.config.smtp.max_connections_per_ip,
         );
+        let access_limits = crate::net::accept::Limits::new(
+            self.state.config.access.max_connections,
+            self.state.config.access.max_connections_per_ip,
+        );
+        for (implicit, listener) in self.pop3 {
+            let name = if implicit { "pop3s" } else { "pop3" };
+            tracing::info!(listener = name, addr = %listener.local_addr()?, "pop3 listening");
+            let (state, tls, stop) = (self.state.clone(), self.tls.clone(), shutdown.clone());
+            let accept = crate::net::accept::accept_loop(
+                listener,
+                name,
+                access_limits.clone(),
+                sessions.clone(),
+                shutdown.clone(),
+                |why| format!("-ERR [SYS/TEMP] {why}\r\n"),
+                move |tcp, peer| {
+                    crate::pop3::connection::serve(
+                        tcp,
+                        peer,
+                        implicit,
+                        state.clone(),
+                        tls.clone(),
+                        stop.clone(),
+                    )
+                },
+            );
+            tasks.spawn(async move {
+                accept.await;
+                Ok(())
+            });
+        }
         for (kind, listener) in self.smtp {
             tracing::info!(listener = kind.name(), addr = %listener.local_addr()?, "smtp listening");
             let accept = crate::smtp::server::accept_loop(

@@ -33,6 +33,7 @@ pub struct Config {
     pub outbound: OutboundConfig,
     pub webhooks: WebhooksConfig,
     pub smtp: SmtpConfig,
+    pub access: AccessConfig,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
@@ -146,6 +147,34 @@ impl Default for OutboundConfig {
     }
 }
 
+/// Per-node limits of mailbox access (IMAP and POP3).
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AccessConfig {
+    /// Simultaneous IMAP and POP3 sessions of one account on this node.
+    pub max_sessions_per_account: usize,
+    /// Simultaneous IMAP/POP3 connections from one IP address.
+    pub max_connections_per_ip: usize,
+    /// Simultaneous IMAP/POP3 connections in all.
+    pub max_connections: usize,
+    /// IMAP autologout (RFC 3501 5.4: at least 30 minutes); IDLE re-arms it.
+    pub imap_idle_timeout_seconds: u64,
+    /// POP3 autologout (RFC 1939 3: at least 10 minutes).
+    pub pop3_idle_timeout_seconds: u64,
+}
+
+impl Default for AccessConfig {
+    fn default() -> Self {
+        Self {
+            max_sessions_per_account: 20,
+            max_connections_per_ip: 50,
+            max_connections: 2000,
+            imap_idle_timeout_seconds: 1800,
+            pop3_idle_timeout_seconds: 600,
+        }
+    }
+}
+
 /// Per-node limits of the SMTP listeners. Each has its own reply when hit.
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]
@@ -208,6 +237,7 @@ impl Default for Config {
             outbound: OutboundConfig::default(),
             webhooks: WebhooksConfig::default(),
             smtp: SmtpConfig::default(),
+            access: AccessConfig::default(),
         }
     }
 }
@@ -369,6 +399,23 @@ impl Config {
                 smtp.max_connections_per_ip as u64,
             ),
             ("smtp.max_connections", smtp.max_connections as u64),
+            (
+                "access.max_sessions_per_account",
+                self.access.max_sessions_per_account as u64,
+            ),
+            (
+                "access.max_connections_per_ip",
+                self.access.max_connections_per_ip as u64,
+            ),
+            ("access.max_connections", self.access.max_connections as u64),
+            (
+                "access.imap_idle_timeout_seconds",
+                self.access.imap_idle_timeout_seconds,
+            ),
+            (
+                "access.pop3_idle_timeout_seconds",
+                self.access.pop3_idle_timeout_seconds,
+            ),
         ] {
             if value == 0 {
                 return err(key, "must be greater than 0".into());

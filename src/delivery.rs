@@ -5,6 +5,7 @@
 
 use tokio::sync::{mpsc, oneshot};
 
+use crate::access::Access;
 use crate::store::delivery::Delivery;
 use crate::store::{Store, StoreError};
 
@@ -18,9 +19,9 @@ pub struct Committer {
 
 impl Committer {
     /// Starts the committer task; it ends when every handle is dropped.
-    pub fn start(store: Store) -> Self {
+    pub fn start(store: Store, access: Access) -> Self {
         let (tx, rx) = mpsc::channel(4096);
-        tokio::spawn(run(store, rx));
+        tokio::spawn(run(store, access, rx));
         Self { tx }
     }
 
@@ -38,6 +39,7 @@ impl Committer {
 
 async fn run(
     store: Store,
+    access: Access,
     mut rx: mpsc::Receiver<(Delivery, oneshot::Sender<Result<(), String>>)>,
 ) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
@@ -50,7 +52,13 @@ async fn run(
             }
         }
         let (deliveries, waiters): (Vec<Delivery>, Vec<_>) = batch.drain(..).unzip();
-        match store.commit_deliveries(&deliveries).await {
+        let result = store.commit_deliveries(&deliveries).await;
+        for d in &deliveries {
+            for r in &d.local {
+                access.changed(r.target.account_id);
+            }
+        }
+        match result {
             Ok(()) => {
                 for done in waiters {
                     let _ = done.send(Ok(()));

@@ -5,6 +5,7 @@
 //! - [`cli`]        — the `rampart` command line: serve, migrate, token, openapi
 //! - [`config`]     — TOML file + `RAMPART_*` environment, defaults, validation
 //! - [`app`]        — binds listeners, serves, drains on shutdown; [`app::AppState`]
+//! - [`access`]     — open IMAP/POP3 sessions per account, and mailbox-change wake-ups
 //! - [`address`]    — validated [`address::Domain`] and [`address::EmailAddress`]
 //! - [`auth`]       — argon2 password hashing, API tokens (JWT)
 //! - [`events`]     — event types and payloads, the webhook dispatcher, admin notification emails
@@ -12,9 +13,11 @@
 //! - [`screening`]  — policy decisions: relay control, sender rules, IP shield
 //! - [`delivery`]   — group commit of accepted messages into mailboxes and the queue
 //! - [`smtp`]       — SMTP listeners: framing (bytes → commands), session state machine, I/O loop
+//! - [`pop3`]       — POP3 over a snapshot of INBOX, deletions at QUIT
 //! - [`net`]        — TLS material and a TLS accept loop shared by the listeners
 //! - [`api`]        — the REST API (axum), problem+json errors, OpenAPI, `/docs`
 
+pub mod access;
 pub mod address;
 pub mod api;
 pub mod app;
@@ -24,6 +27,7 @@ pub mod config;
 pub mod delivery;
 pub mod events;
 pub mod net;
+pub mod pop3;
 pub mod screening;
 pub mod smtp;
 pub mod store;

@@ -45,11 +45,19 @@ impl Drop for Slot {
 
 impl Limits {
     pub fn new(max_total: usize, max_per_ip: usize) -> Self {
-        Self { total: Arc::new(Semaphore::new(max_total)), per_ip: Arc::default(), max_per_ip }
+        Self {
+            total: Arc::new(Semaphore::new(max_total)),
+            per_ip: Arc::default(),
+            max_per_ip,
+        }
     }
 
     fn admit(&self, ip: IpAddr) -> Result<Slot, &'static str> {
-        let permit = self.total.clone().try_acquire_owned().map_err(|_| "Too many connections; try again later")?;
+        let permit = self
+            .total
+            .clone()
+            .try_acquire_owned()
+            .map_err(|_| "Too many connections; try again later")?;
         let ip = canonical(ip);
         let mut map = self.per_ip.lock().map_err(|_| "Server error")?;
         let count = map.entry(ip).or_insert(0);
@@ -57,7 +65,11 @@ impl Limits {
             return Err("Too many connections from your address");
         }
         *count += 1;
-        Ok(Slot { _permit: permit, ip, per_ip: self.per_ip.clone() })
+        Ok(Slot {
+            _permit: permit,
+            ip,
+            per_ip: self.per_ip.clone(),
+        })
     }
 }
 
@@ -97,7 +109,11 @@ pub async fn accept_loop<F, Fut>(
                 let line = refusal(why);
                 tracker.spawn(async move {
                     let mut tcp = tcp;
-                    let _ = tokio::time::timeout(Duration::from_secs(5), tcp.write_all(line.as_bytes())).await;
+                    let _ = tokio::time::timeout(
+                        Duration::from_secs(5),
+                        tcp.write_all(line.as_bytes()),
+                    )
+                    .await;
                 });
                 continue;
             }

@@ -83,7 +83,6 @@ pub async fn handshake(
         .map_err(|_| std::io::Error::new(std::io::ErrorKind::TimedOut, "TLS handshake timed out"))?
 }
 
-
 impl Stream {
     /// Writes and flushes `out`, then clears it.
     pub async fn send(&mut self, out: &mut Vec<u8>) -> std::io::Result<()> {

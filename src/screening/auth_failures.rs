@@ -7,6 +7,12 @@ use std::net::IpAddr;
 use super::login::Protocol;
 use crate::app::AppState;
 
-pub async fn record(_state: &AppState, protocol: Protocol, ip: IpAddr, username: &str, reason: &str) {
+pub async fn record(
+    _state: &AppState,
+    protocol: Protocol,
+    ip: IpAddr,
+    username: &str,
+    reason: &str,
+) {
     tracing::info!(protocol = protocol.as_str(), %ip, username, reason, "login failed");
 }

@@ -58,9 +58,16 @@ impl LoginError {
 
 /// A hash that never matches, checked when the user does not exist so a
 /// wrong address costs as long as a wrong password.
-const DUMMY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHRzYWx0$0lD5HC1E8W8LZy/9NCfG7pDQkVw2xq08rJ8bGJhUqJ8";
+const DUMMY_HASH: &str =
+    "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHRzYWx0$0lD5HC1E8W8LZy/9NCfG7pDQkVw2xq08rJ8bGJhUqJ8";
 
-pub async fn login(state: &AppState, protocol: Protocol, ip: IpAddr, username: &str, secret: String) -> Result<Account, LoginError> {
+pub async fn login(
+    state: &AppState,
+    protocol: Protocol,
+    ip: IpAddr,
+    username: &str,
+    secret: String,
+) -> Result<Account, LoginError> {
     let result = check(state, username, secret).await;
     if let Err(error) = result
         && error != LoginError::Temporary
@@ -82,7 +89,10 @@ async fn check(state: &AppState, username: &str, secret: String) -> Result<Accou
         },
         Err(_) => None,
     };
-    let hash = account.as_ref().map(|a| a.password_hash.clone()).unwrap_or_else(|| DUMMY_HASH.to_string());
+    let hash = account
+        .as_ref()
+        .map(|a| a.password_hash.clone())
+        .unwrap_or_else(|| DUMMY_HASH.to_string());
     let matches = password::verify(secret, hash).await;
     let Some(account) = account.filter(|_| matches) else {
         return Err(LoginError::BadCredentials);

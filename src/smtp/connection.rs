@@ -33,7 +33,9 @@ pub async fn serve(
     let (mut stream, info) = if kind == ListenerKind::Submissions {
         match handshake(&acceptor, tcp).await {
             Ok(s) => {
-                let info = TlsInfo { description: tls_description(&s) };
+                let info = TlsInfo {
+                    description: tls_description(&s),
+                };
                 (Stream::Tls(Box::new(s)), Some(info))
             }
             Err(e) => {
@@ -111,7 +113,9 @@ pub async fn serve(
                     };
                     match handshake(&acceptor, tcp).await {
                         Ok(tls) => {
-                            session.tls_started(TlsInfo { description: tls_description(&tls) });
+                            session.tls_started(TlsInfo {
+                                description: tls_description(&tls),
+                            });
                             stream = Stream::Tls(Box::new(tls));
                         }
                         Err(e) => {

@@ -21,8 +21,16 @@ pub async fn accept_loop(
     shutdown: CancellationToken,
 ) {
     let stop = shutdown.clone();
-    accept(listener, kind.name(), limits, tracker, shutdown, |why| format!("421 4.7.0 {why}\r\n"), move |tcp, peer| {
-        super::connection::serve(tcp, peer, kind, state.clone(), tls.clone(), stop.clone())
-    })
+    accept(
+        listener,
+        kind.name(),
+        limits,
+        tracker,
+        shutdown,
+        |why| format!("421 4.7.0 {why}\r\n"),
+        move |tcp, peer| {
+            super::connection::serve(tcp, peer, kind, state.clone(), tls.clone(), stop.clone())
+        },
+    )
     .await
 }

@@ -427,18 +427,36 @@ impl Session {
     }
 
     async fn verify(&mut self, user: String, password_text: String) -> (Reply, After) {
-        let protocol = if self.kind.is_submission() { Protocol::Submission } else { Protocol::Smtp };
-        let account = match login(&self.state, protocol, self.peer.ip(), &user, password_text).await {
+        let protocol = if self.kind.is_submission() {
+            Protocol::Submission
+        } else {
+            Protocol::Smtp
+        };
+        let account = match login(&self.state, protocol, self.peer.ip(), &user, password_text).await
+        {
             Ok(account) => account,
             Err(LoginError::BadCredentials) => {
-                return self.error(Reply::enhanced(535, "5.7.8", "Authentication credentials invalid"));
+                return self.error(Reply::enhanced(
+                    535,
+                    "5.7.8",
+                    "Authentication credentials invalid",
+                ));
             }
             Err(LoginError::Frozen) => {
-                return self.error(Reply::enhanced(535, "5.7.1", "Account is frozen; contact your administrator"));
+                return self.error(Reply::enhanced(
+                    535,
+                    "5.7.1",
+                    "Account is frozen; contact your administrator",
+                ));
             }
-            Err(LoginError::Disabled) => return self.error(Reply::enhanced(535, "5.7.1", "Account is disabled")),
+            Err(LoginError::Disabled) => {
+                return self.error(Reply::enhanced(535, "5.7.1", "Account is disabled"));
+            }
             Err(LoginError::Temporary) => {
-                return (Reply::enhanced(454, "4.7.0", "Temporary authentication failure"), After::Continue);
+                return (
+                    Reply::enhanced(454, "4.7.0", "Temporary authentication failure"),
+                    After::Continue,
+                );
             }
         };
         let sendable = match self.state.store.sendable_addresses(account.id).await {

@@ -77,3 +77,121 @@ impl Store {
             .map_err(StoreError::from)
     }
 }
+
+/// A mailbox as IMAP sees it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MailboxInfo {
+    pub id: i64,
+    pub name: String,
+    pub special_use: Option<String>,
+    pub uidvalidity: i64,
+    pub uidnext: i64,
+    pub subscribed: bool,
+}
+
+/// A message row, with the id the store knows it by.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MessageRow {
+    pub id: i64,
+    pub uid: i64,
+    pub blob: String,
+    pub size: i64,
+    /// Space-separated IMAP flags, e.g. `\Seen \Flagged`.
+    pub flags: String,
+    pub internal_date_ms: i64,
+}
+
+fn decode_mailbox(r: &sqlx::any::AnyRow) -> Result<MailboxInfo, sqlx::Error> {
+    Ok(MailboxInfo {
+        id: r.try_get("id")?,
+        name: r.try_get("name")?,
+        special_use: r.try_get("special_use")?,
+        uidvalidity: r.try_get("uidvalidity")?,
+        uidnext: r.try_get("uidnext")?,
+        subscribed: r.try_get::<i64, _>("subscribed")? != 0,
+    })
+}
+
+impl Store {
+    /// One mailbox of an account by name (`INBOX` is matched in any case).
+    pub async fn mailbox(&self, account_id: i64, name: &str) -> StoreResult<Option<MailboxInfo>> {
+        let name = if name.eq_ignore_ascii_case("INBOX") {
+            "INBOX"
+        } else {
+            name
+        };
+        let row = sqlx::query(
+            "SELECT id, name, special_use, uidvalidity, uidnext, subscribed FROM mailboxes WHERE account_id = $1 AND name = $2",
+        )
+        .bind(account_id)
+        .bind(name)
+        .fetch_optional(self.reader())
+        .await?;
+        Ok(row.as_ref().map(decode_mailbox).transpose()?)
+    }
+
+    /// Every mailbox of an account, by name.
+    pub async fn mailboxes(&self, account_id: i64) -> StoreResult<Vec<MailboxInfo>> {
+        let rows = sqlx::query(
+            "SELECT id, name, special_use, uidvalidity, uidnext, subscribed FROM mailboxes WHERE account_id = $1 ORDER BY name",
+        )
+        .bind(account_id)
+        .fetch_all(self.reader())
+        .await?;
+        Ok(rows
+            .iter()
+            .map(decode_mailbox)
+            .collect::<Result<Vec<_>, _>>()?)
+    }
+
+    /// The messages of a mailbox in UID order.
+    pub async fn messages(&self, mailbox_id: i64) -> StoreResult<Vec<MessageRow>> {
+        let rows = sqlx::query(
+            "SELECT id, uid, blob, size, flags, internal_date FROM messages WHERE mailbox_id = $1 ORDER BY uid",
+        )
+        .bind(mailbox_id)
+        .fetch_all(self.reader())
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(MessageRow {
+                    id: r.try_get("id")?,
+                    uid: r.try_get("uid")?,
+                    blob: r.try_get("blob")?,
+                    size: r.try_get("size")?,
+                    flags: r.try_get("flags")?,
+                    internal_date_ms: r.try_get("internal_date")?,
+                })
+            })
+            .collect::<Result<Vec<_>, sqlx::Error>>()
+            .map_err(StoreError::from)
+    }
+
+    /// Deletes messages of one account and gives their size back to its
+    /// quota, in one transaction. Returns how many were deleted.
+    pub async fn delete_messages(&self, account_id: i64, ids: &[i64]) -> StoreResult<u64> {
+        let mut tx = self.begin().await?;
+        let mut deleted = 0;
+        let mut freed: i64 = 0;
+        for id in ids {
+            let size: Option<i64> = sqlx::query_scalar(
+                "DELETE FROM messages WHERE id = $1 AND mailbox_id IN (SELECT id FROM mailboxes WHERE account_id = $2) RETURNING size",
+            )
+            .bind(*id)
+            .bind(account_id)
+            .fetch_optional(&mut *tx)
+            .await?;
+            if let Some(size) = size {
+                deleted += 1;
+                freed += size;
+            }
+        }
+        sqlx::query("UPDATE accounts SET used_bytes = CASE WHEN used_bytes > $1 THEN used_bytes - $1 ELSE 0 END WHERE id = $2")
+            .bind(freed)
+            .bind(account_id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(deleted)
+    }
+}

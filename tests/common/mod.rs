@@ -23,6 +23,9 @@ pub struct TestServer {
     pub smtp: Option<SocketAddr>,
     pub submission: Option<SocketAddr>,
     pub submissions: Option<SocketAddr>,
+    /// POP3 (STLS) and POP3S listeners.
+    pub pop3: Option<SocketAddr>,
+    pub pop3s: Option<SocketAddr>,
     pub https: SocketAddr,
     pub admin: String,
     pub client: reqwest::Client,
@@ -86,8 +89,8 @@ submission = "{smtp}"
 submissions = "{smtp}"
 imap = ""
 imaps = ""
-pop3 = ""
-pop3s = ""
+pop3 = "{smtp}"
+pop3s = "{smtp}"
 http = "127.0.0.1:0"
 https = "127.0.0.1:0"
 
@@ -123,6 +126,7 @@ impl TestServer {
             server.smtp_addr(ListenerKind::Submission),
             server.smtp_addr(ListenerKind::Submissions),
         );
+        let (pop3, pop3s) = (server.pop3_addr(false), server.pop3_addr(true));
         let state = server.state().clone();
         let (admin, _) = state
             .tokens
@@ -139,6 +143,8 @@ impl TestServer {
             smtp,
             submission,
             submissions,
+            pop3,
+            pop3s,
             https,
             admin,
             client,

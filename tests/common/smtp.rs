@@ -171,6 +171,67 @@ impl SmtpClient {
         }
     }
 
+    /// A client that reads no greeting (for line protocols other than SMTP).
+    pub async fn connect_raw(addr: SocketAddr) -> Self {
+        let tcp = TcpStream::connect(addr).await.expect("connect");
+        Self {
+            stream: ClientStream::Plain(tcp),
+            buf: Vec::new(),
+            greeting: Reply {
+                code: 0,
+                text: String::new(),
+            },
+        }
+    }
+
+    /// The same over implicit TLS.
+    pub async fn connect_raw_tls(addr: SocketAddr, data_dir: &Path) -> Self {
+        let mut c = Self::connect_raw(addr).await;
+        c.upgrade_tls(data_dir).await;
+        c
+    }
+
+    /// Starts TLS on the connection (after the protocol's STARTTLS/STLS).
+    pub async fn upgrade_tls(&mut self, data_dir: &Path) {
+        assert!(
+            self.buf.is_empty(),
+            "server sent bytes before the handshake"
+        );
+        let ClientStream::Plain(tcp) = std::mem::replace(&mut self.stream, ClientStream::Closed)
+        else {
+            panic!("already TLS");
+        };
+        let name = rustls::pki_types::ServerName::try_from(SERVER_NAME).unwrap();
+        let tls = connector(data_dir)
+            .connect(name, tcp)
+            .await
+            .expect("TLS handshake");
+        self.stream = ClientStream::Tls(Box::new(tls));
+    }
+
+    /// One line without its line ending; `None` when the server closed.
+    pub async fn read_line(&mut self) -> Option<String> {
+        self.line().await
+    }
+
+    /// Lines up to (not including) a lone ".", un-dot-stuffed.
+    pub async fn read_multiline(&mut self) -> Vec<String> {
+        let mut lines = Vec::new();
+        loop {
+            let line = self.line().await.expect("multi-line body");
+            if line == "." {
+                return lines;
+            }
+            lines.push(line.strip_prefix('.').map(str::to_string).unwrap_or(line));
+        }
+    }
+
+    /// Sends a line and returns the one-line answer.
+    pub async fn line_cmd(&mut self, line: &str) -> String {
+        self.send(format!("{line}\r\n").as_bytes()).await;
+        self.line().await.unwrap_or_default()
+    }
+
     async fn line(&mut self) -> Option<String> {
         loop {
             if let Some(pos) = self.buf.iter().position(|b| *b == b'\n') {
