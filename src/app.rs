@@ -44,11 +44,9 @@ pub struct Server {
     smtp: Vec<(ListenerKind, TcpListener)>,
     /// POP3 listeners; `true` for implicit TLS.
     pop3: Vec<(bool, TcpListener)>,
+    /// IMAP listeners; `true` for implicit TLS.
+    imap: Vec<(bool, TcpListener)>,
 }
-
-/// Listeners whose protocols later issues add; configured ones are reported
-/// rather than silently bound to nothing.
-const NOT_YET_SERVED: &[&str] = &["imap", "imaps"];
 
 async fn bind(name: &str, addr: SocketAddr) -> anyhow::Result<TcpListener> {
     TcpListener::bind(addr)
@@ -80,6 +78,12 @@ impl Server {
                 smtp.push((kind, bind(kind.name(), addr).await?));
             }
         }
+        let mut imap = Vec::new();
+        for (name, implicit) in [("imap", false), ("imaps", true)] {
+            if let Some(addr) = config.listeners.addr(name) {
+                imap.push((implicit, bind(name, addr).await?));
+            }
+        }
         let mut pop3 = Vec::new();
         for (name, implicit) in [("pop3", false), ("pop3s", true)] {
             if let Some(addr) = config.listeners.addr(name) {
@@ -94,11 +98,6 @@ impl Server {
             Some(addr) => Some(TlsListener::new(bind("https", addr).await?, tls.clone())?),
             None => None,
         };
-        for name in NOT_YET_SERVED {
-            if let Some(addr) = config.listeners.addr(name) {
-                tracing::warn!(listener = name, %addr, "this protocol is not served by this version yet; listener not bound");
-            }
-        }
         let access = Access::new();
         let committer = Committer::start(store.clone(), access.clone());
         let state = AppState {
@@ -116,6 +115,7 @@ impl Server {
             https,
             smtp,
             pop3,
+            imap,
         })
     }
 
@@ -132,6 +132,14 @@ impl Server {
         self.smtp
             .iter()
             .find(|(k, _)| *k == kind)
+            .and_then(|(_, l)| l.local_addr().ok())
+    }
+
+    /// The bound address of the IMAP listener (`implicit_tls`: imaps).
+    pub fn imap_addr(&self, implicit_tls: bool) -> Option<SocketAddr> {
+        self.imap
+            .iter()
+            .find(|(t, _)| *t == implicit_tls)
             .and_then(|(_, l)| l.local_addr().ok())
     }
 
@@ -162,6 +170,33 @@ impl Server {
             self.state.config.access.max_connections,
             self.state.config.access.max_connections_per_ip,
         );
+        for (implicit, listener) in self.imap {
+            let name = if implicit { "imaps" } else { "imap" };
+            tracing::info!(listener = name, addr = %listener.local_addr()?, "imap listening");
+            let (state, tls, stop) = (self.state.clone(), self.tls.clone(), shutdown.clone());
+            let accept = crate::net::accept::accept_loop(
+                listener,
+                name,
+                access_limits.clone(),
+                sessions.clone(),
+                shutdown.clone(),
+                |why| format!("* BYE {why}\r\n"),
+                move |tcp, peer| {
+                    crate::imap::connection::serve(
+                        tcp,
+                        peer,
+                        implicit,
+                        state.clone(),
+                        tls.clone(),
+                        stop.clone(),
+                    )
+                },
+            );
+            tasks.spawn(async move {
+                accept.await;
+                Ok(())
+            });
+        }
         for (implicit, listener) in self.pop3 {
             let name = if implicit { "pop3s" } else { "pop3" };
             tracing::info!(listener = name, addr = %listener.local_addr()?, "pop3 listening");

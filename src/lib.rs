@@ -13,6 +13,7 @@
 //! - [`screening`]  — policy decisions: relay control, sender rules, IP shield
 //! - [`delivery`]   — group commit of accepted messages into mailboxes and the queue
 //! - [`smtp`]       — SMTP listeners: framing (bytes → commands), session state machine, I/O loop
+//! - [`imap`]       — IMAP4rev1 with IDLE, UIDPLUS, MOVE, SPECIAL-USE over mailbox snapshots
 //! - [`pop3`]       — POP3 over a snapshot of INBOX, deletions at QUIT
 //! - [`net`]        — TLS material and a TLS accept loop shared by the listeners
 //! - [`api`]        — the REST API (axum), problem+json errors, OpenAPI, `/docs`
@@ -26,6 +27,7 @@ pub mod cli;
 pub mod config;
 pub mod delivery;
 pub mod events;
+pub mod imap;
 pub mod net;
 pub mod pop3;
 pub mod screening;

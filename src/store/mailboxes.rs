@@ -195,3 +195,312 @@ impl Store {
         Ok(deleted)
     }
 }
+
+/// Why a mailbox operation was refused, in IMAP's terms.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MailboxError {
+    NotFound,
+    AlreadyExists,
+    /// INBOX can't be deleted; a mailbox with children can't be either.
+    NotAllowed(&'static str),
+    OverQuota,
+}
+
+/// One message to add to a mailbox.
+#[derive(Debug, Clone)]
+pub struct NewMessage {
+    pub blob: String,
+    pub size: i64,
+    pub flags: String,
+    pub internal_date_ms: i64,
+}
+
+async fn next_uid(tx: &mut sqlx::AnyConnection, mailbox_id: i64) -> StoreResult<i64> {
+    Ok(sqlx::query_scalar(
+        "UPDATE mailboxes SET uidnext = uidnext + 1 WHERE id = $1 RETURNING uidnext - 1",
+    )
+    .bind(mailbox_id)
+    .fetch_one(&mut *tx)
+    .await?)
+}
+
+/// Whether the account has room for `extra` more octets.
+async fn has_room(tx: &mut sqlx::AnyConnection, account_id: i64, extra: i64) -> StoreResult<bool> {
+    let row = sqlx::query("SELECT quota_bytes, used_bytes FROM accounts WHERE id = $1")
+        .bind(account_id)
+        .fetch_one(&mut *tx)
+        .await?;
+    let quota: Option<i64> = row.try_get("quota_bytes")?;
+    let used: i64 = row.try_get("used_bytes")?;
+    Ok(quota.is_none_or(|q| used.saturating_add(extra) <= q))
+}
+
+impl Store {
+    /// Creates a mailbox. Its UIDVALIDITY is above any the account has had
+    /// in use, so a recreated name never reuses one.
+    pub async fn create_mailbox(
+        &self,
+        account_id: i64,
+        name: &str,
+    ) -> StoreResult<Result<MailboxInfo, MailboxError>> {
+        let mut tx = self.begin().await?;
+        let exists: Option<i64> =
+            sqlx::query_scalar("SELECT id FROM mailboxes WHERE account_id = $1 AND name = $2")
+                .bind(account_id)
+                .bind(name)
+                .fetch_optional(&mut *tx)
+                .await?;
+        if exists.is_some() {
+            return Ok(Err(MailboxError::AlreadyExists));
+        }
+        let highest: Option<i64> =
+            sqlx::query_scalar("SELECT MAX(uidvalidity) FROM mailboxes WHERE account_id = $1")
+                .bind(account_id)
+                .fetch_one(&mut *tx)
+                .await?;
+        let now = super::now_ms();
+        let uidvalidity = (now / 1000).max(highest.unwrap_or(0) + 1);
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO mailboxes (account_id, name, special_use, uidvalidity, uidnext, subscribed, created_at) \
+             VALUES ($1, $2, NULL, $3, 1, 1, $4) RETURNING id",
+        )
+        .bind(account_id)
+        .bind(name)
+        .bind(uidvalidity)
+        .bind(now)
+        .fetch_one(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(Ok(MailboxInfo {
+            id,
+            name: name.to_string(),
+            special_use: None,
+            uidvalidity,
+            uidnext: 1,
+            subscribed: true,
+        }))
+    }
+
+    /// Deletes a mailbox and its messages (their size goes back to the quota).
+    pub async fn delete_mailbox(
+        &self,
+        account_id: i64,
+        name: &str,
+    ) -> StoreResult<Result<(), MailboxError>> {
+        if name.eq_ignore_ascii_case("INBOX") {
+            return Ok(Err(MailboxError::NotAllowed("INBOX cannot be deleted")));
+        }
+        let mut tx = self.begin().await?;
+        let Some(id) = sqlx::query_scalar::<_, i64>(
+            "SELECT id FROM mailboxes WHERE account_id = $1 AND name = $2",
+        )
+        .bind(account_id)
+        .bind(name)
+        .fetch_optional(&mut *tx)
+        .await?
+        else {
+            return Ok(Err(MailboxError::NotFound));
+        };
+        let children: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM mailboxes WHERE account_id = $1 AND name LIKE $2 ESCAPE '\\'",
+        )
+        .bind(account_id)
+        .bind(format!(
+            "{}/%",
+            name.replace('%', "\\%").replace('_', "\\_")
+        ))
+        .fetch_one(&mut *tx)
+        .await?;
+        if children > 0 {
+            return Ok(Err(MailboxError::NotAllowed(
+                "mailbox has children; delete them first",
+            )));
+        }
+        let freed: Option<i64> =
+            sqlx::query_scalar("SELECT SUM(size) FROM messages WHERE mailbox_id = $1")
+                .bind(id)
+                .fetch_one(&mut *tx)
+                .await?;
+        sqlx::query("DELETE FROM mailboxes WHERE id = $1")
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("UPDATE accounts SET used_bytes = CASE WHEN used_bytes > $1 THEN used_bytes - $1 ELSE 0 END WHERE id = $2")
+            .bind(freed.unwrap_or(0))
+            .bind(account_id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(Ok(()))
+    }
+
+    /// Renames a mailbox and its children. Renaming INBOX moves its messages
+    /// into a new mailbox and leaves INBOX empty (RFC 3501 6.3.5).
+    pub async fn rename_mailbox(
+        &self,
+        account_id: i64,
+        from: &str,
+        to: &str,
+    ) -> StoreResult<Result<(), MailboxError>> {
+        let mut tx = self.begin().await?;
+        let target: Option<i64> =
+            sqlx::query_scalar("SELECT id FROM mailboxes WHERE account_id = $1 AND name = $2")
+                .bind(account_id)
+                .bind(to)
+                .fetch_optional(&mut *tx)
+                .await?;
+        if target.is_some() {
+            return Ok(Err(MailboxError::AlreadyExists));
+        }
+        let Some(id) = sqlx::query_scalar::<_, i64>(
+            "SELECT id FROM mailboxes WHERE account_id = $1 AND name = $2",
+        )
+        .bind(account_id)
+        .bind(from)
+        .fetch_optional(&mut *tx)
+        .await?
+        else {
+            return Ok(Err(MailboxError::NotFound));
+        };
+        if from == "INBOX" {
+            drop(tx);
+            let created = match self.create_mailbox(account_id, to).await? {
+                Ok(m) => m,
+                Err(e) => return Ok(Err(e)),
+            };
+            let mut tx = self.begin().await?;
+            let ids: Vec<i64> =
+                sqlx::query_scalar("SELECT id FROM messages WHERE mailbox_id = $1 ORDER BY uid")
+                    .bind(id)
+                    .fetch_all(&mut *tx)
+                    .await?;
+            for message in ids {
+                let uid = next_uid(&mut tx, created.id).await?;
+                sqlx::query("UPDATE messages SET mailbox_id = $1, uid = $2 WHERE id = $3")
+                    .bind(created.id)
+                    .bind(uid)
+                    .bind(message)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            tx.commit().await?;
+            return Ok(Ok(()));
+        }
+        sqlx::query("UPDATE mailboxes SET name = $1 WHERE id = $2")
+            .bind(to)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        let children: Vec<(i64, String)> = {
+            let rows = sqlx::query(
+                "SELECT id, name FROM mailboxes WHERE account_id = $1 AND name LIKE $2 ESCAPE '\\'",
+            )
+            .bind(account_id)
+            .bind(format!(
+                "{}/%",
+                from.replace('%', "\\%").replace('_', "\\_")
+            ))
+            .fetch_all(&mut *tx)
+            .await?;
+            rows.iter()
+                .map(|r| Ok((r.try_get("id")?, r.try_get("name")?)))
+                .collect::<Result<_, sqlx::Error>>()?
+        };
+        for (child, name) in children {
+            let renamed = format!("{to}{}", &name[from.len()..]);
+            sqlx::query("UPDATE mailboxes SET name = $1 WHERE id = $2")
+                .bind(renamed)
+                .bind(child)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(Ok(()))
+    }
+
+    pub async fn set_subscribed(
+        &self,
+        account_id: i64,
+        name: &str,
+        subscribed: bool,
+    ) -> StoreResult<bool> {
+        let done =
+            sqlx::query("UPDATE mailboxes SET subscribed = $1 WHERE account_id = $2 AND name = $3")
+                .bind(i64::from(subscribed))
+                .bind(account_id)
+                .bind(name)
+                .execute(&self.write)
+                .await?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    /// Adds messages to a mailbox, charging the quota; returns their UIDs.
+    pub async fn append_messages(
+        &self,
+        account_id: i64,
+        mailbox_id: i64,
+        messages: &[NewMessage],
+    ) -> StoreResult<Result<Vec<i64>, MailboxError>> {
+        let mut tx = self.begin().await?;
+        let total: i64 = messages.iter().map(|m| m.size).sum();
+        if !has_room(&mut tx, account_id, total).await? {
+            return Ok(Err(MailboxError::OverQuota));
+        }
+        let mut uids = Vec::with_capacity(messages.len());
+        for m in messages {
+            let uid = next_uid(&mut tx, mailbox_id).await?;
+            sqlx::query(
+                "INSERT INTO messages (mailbox_id, uid, blob, size, flags, internal_date) VALUES ($1, $2, $3, $4, $5, $6)",
+            )
+            .bind(mailbox_id)
+            .bind(uid)
+            .bind(m.blob.clone())
+            .bind(m.size)
+            .bind(m.flags.clone())
+            .bind(m.internal_date_ms)
+            .execute(&mut *tx)
+            .await?;
+            uids.push(uid);
+        }
+        sqlx::query("UPDATE accounts SET used_bytes = used_bytes + $1 WHERE id = $2")
+            .bind(total)
+            .bind(account_id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(Ok(uids))
+    }
+
+    /// Moves messages (by id) to another mailbox of the same account, giving
+    /// them new UIDs there; returns the new UIDs in the given order.
+    pub async fn move_messages(&self, ids: &[i64], to_mailbox: i64) -> StoreResult<Vec<i64>> {
+        let mut tx = self.begin().await?;
+        let mut uids = Vec::with_capacity(ids.len());
+        for id in ids {
+            let uid = next_uid(&mut tx, to_mailbox).await?;
+            sqlx::query("UPDATE messages SET mailbox_id = $1, uid = $2 WHERE id = $3")
+                .bind(to_mailbox)
+                .bind(uid)
+                .bind(*id)
+                .execute(&mut *tx)
+                .await?;
+            uids.push(uid);
+        }
+        tx.commit().await?;
+        Ok(uids)
+    }
+
+    /// Sets the flags of messages (by id).
+    pub async fn set_flags(&self, changes: &[(i64, String)]) -> StoreResult<()> {
+        let mut tx = self.begin().await?;
+        for (id, flags) in changes {
+            sqlx::query("UPDATE messages SET flags = $1 WHERE id = $2")
+                .bind(flags.clone())
+                .bind(*id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+}

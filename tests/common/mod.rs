@@ -26,6 +26,9 @@ pub struct TestServer {
     /// POP3 (STLS) and POP3S listeners.
     pub pop3: Option<SocketAddr>,
     pub pop3s: Option<SocketAddr>,
+    /// IMAP (STARTTLS) and IMAPS listeners.
+    pub imap: Option<SocketAddr>,
+    pub imaps: Option<SocketAddr>,
     pub https: SocketAddr,
     pub admin: String,
     pub client: reqwest::Client,
@@ -87,8 +90,8 @@ database_url = "{db}"
 smtp = "{smtp}"
 submission = "{smtp}"
 submissions = "{smtp}"
-imap = ""
-imaps = ""
+imap = "{smtp}"
+imaps = "{smtp}"
 pop3 = "{smtp}"
 pop3s = "{smtp}"
 http = "127.0.0.1:0"
@@ -127,6 +130,7 @@ impl TestServer {
             server.smtp_addr(ListenerKind::Submissions),
         );
         let (pop3, pop3s) = (server.pop3_addr(false), server.pop3_addr(true));
+        let (imap, imaps) = (server.imap_addr(false), server.imap_addr(true));
         let state = server.state().clone();
         let (admin, _) = state
             .tokens
@@ -145,6 +149,8 @@ impl TestServer {
             submissions,
             pop3,
             pop3s,
+            imap,
+            imaps,
             https,
             admin,
             client,

@@ -1,0 +1,215 @@
+//! One IMAP connection: bytes through imap-codec's Fragmentizer into
+//! commands, literals acknowledged (or refused) as they are announced,
+//! STARTTLS, AUTHENTICATE continuations, IDLE, autologout and shutdown.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use imap_codec::fragmentizer::{
+    DecodeMessageError, FragmentInfo, Fragmentizer, LiteralAnnouncement,
+};
+use imap_codec::imap_types::IntoStatic;
+use imap_codec::imap_types::auth::AuthenticateData;
+use imap_codec::imap_types::core::{LiteralMode, Tag};
+use imap_codec::imap_types::response::Code;
+use imap_codec::{AuthenticateDataCodec, CommandCodec, IdleDoneCodec};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+use tokio_rustls::TlsAcceptor;
+use tokio_util::sync::CancellationToken;
+
+use super::session::{After, Out, Session};
+use crate::app::AppState;
+use crate::net::stream::{Stream, handshake};
+
+/// Command lines (without literals) longer than this are refused.
+const MAX_LINE: usize = 64 * 1024;
+/// How often IDLE looks at the store for changes made on other nodes.
+const IDLE_POLL: Duration = Duration::from_secs(1);
+
+enum Mode {
+    Command,
+    Authenticate(Tag<'static>),
+    Idle(Tag<'static>),
+}
+
+pub async fn serve(
+    tcp: TcpStream,
+    peer: SocketAddr,
+    implicit_tls: bool,
+    state: AppState,
+    tls: Arc<rustls::ServerConfig>,
+    shutdown: CancellationToken,
+) {
+    let _ = tcp.set_nodelay(true);
+    let acceptor = TlsAcceptor::from(tls);
+    let mut stream = if implicit_tls {
+        match handshake(&acceptor, tcp).await {
+            Ok(s) => Stream::Tls(Box::new(s)),
+            Err(e) => {
+                tracing::debug!(%peer, error = %e, "IMAP TLS handshake failed");
+                return;
+            }
+        }
+    } else {
+        Stream::Plain(tcp)
+    };
+    let max_literal = state.config.smtp.max_message_size as usize;
+    let max_message = (max_literal + MAX_LINE) as u32;
+    let autologout = Duration::from_secs(state.config.access.imap_idle_timeout_seconds);
+    let mut session = Session::new(state.clone(), peer, implicit_tls);
+    let mut out = Out::new();
+    session.greeting(&mut out);
+    if stream.send(&mut out.buf).await.is_err() {
+        return;
+    }
+    let mut frag = Fragmentizer::new(max_message);
+    let mut mode = Mode::Command;
+    let mut changes = state.access.subscribe();
+    let mut buf = vec![0u8; 16 * 1024];
+    'connection: loop {
+        while let Some(info) = frag.progress() {
+            if let FragmentInfo::Line {
+                start,
+                end,
+                announcement,
+                ..
+            } = info
+            {
+                if end - start > MAX_LINE {
+                    let tag = frag.decode_tag().map(|t| t.into_static());
+                    out.bad(tag.as_ref(), None, "Command line too long");
+                    frag.skip_message();
+                    continue;
+                }
+                if let Some(LiteralAnnouncement {
+                    mode: LiteralMode::Sync,
+                    length,
+                }) = announcement
+                {
+                    if length as usize > max_literal {
+                        let tag = frag.decode_tag().map(|t| t.into_static());
+                        out.no(
+                            tag.as_ref(),
+                            Some(Code::TooBig),
+                            "Literal exceeds the size limit",
+                        );
+                        frag.skip_message();
+                    } else {
+                        // The client waits for this before sending the literal.
+                        out.continuation("Ready for literal data");
+                        if stream.send(&mut out.buf).await.is_err() {
+                            break 'connection;
+                        }
+                    }
+                    continue;
+                }
+            }
+            if !frag.is_message_complete() {
+                continue;
+            }
+            match std::mem::replace(&mut mode, Mode::Command) {
+                Mode::Command => {
+                    let command = match frag.decode_message(&CommandCodec::default()) {
+                        Ok(c) => c.into_static(),
+                        Err(DecodeMessageError::MessageTooLong { .. }) => {
+                            let tag = frag.decode_tag().map(|t| t.into_static());
+                            out.no(
+                                tag.as_ref(),
+                                Some(Code::TooBig),
+                                "Message exceeds the size limit",
+                            );
+                            continue;
+                        }
+                        Err(_) => {
+                            let tag = frag.decode_tag().map(|t| t.into_static());
+                            out.bad(tag.as_ref(), None, "Unknown command or syntax error");
+                            continue;
+                        }
+                    };
+                    match session.handle(command, &mut out).await {
+                        After::Continue => {}
+                        After::Close => {
+                            let _ = stream.send(&mut out.buf).await;
+                            break 'connection;
+                        }
+                        After::Authenticate(tag) => mode = Mode::Authenticate(tag),
+                        After::Idle(tag) => mode = Mode::Idle(tag),
+                        After::StartTls => {
+                            if stream.send(&mut out.buf).await.is_err() {
+                                break 'connection;
+                            }
+                            // Nothing pipelined in clear text survives the handshake.
+                            frag = Fragmentizer::new(max_message);
+                            let Stream::Plain(tcp) = stream else {
+                                break 'connection;
+                            };
+                            match handshake(&acceptor, tcp).await {
+                                Ok(tls) => {
+                                    stream = Stream::Tls(Box::new(tls));
+                                    session.tls_started();
+                                }
+                                Err(e) => {
+                                    tracing::debug!(%peer, error = %e, "IMAP STARTTLS handshake failed");
+                                    return;
+                                }
+                            }
+                            continue 'connection;
+                        }
+                    }
+                }
+                Mode::Authenticate(tag) => {
+                    match frag.decode_message(&AuthenticateDataCodec::default()) {
+                        Ok(AuthenticateData::Continue(data)) => {
+                            let data = data.declassify().to_vec();
+                            session.authenticate_data(&tag, Some(&data), &mut out).await;
+                        }
+                        Ok(AuthenticateData::Cancel) => {
+                            session.authenticate_data(&tag, None, &mut out).await
+                        }
+                        Err(_) => out.bad(Some(&tag), None, "Malformed authentication data"),
+                    }
+                }
+                Mode::Idle(tag) => match frag.decode_message(&IdleDoneCodec::default()) {
+                    Ok(_) => out.ok(Some(&tag), None, "IDLE terminated"),
+                    Err(_) => {
+                        out.bad(Some(&tag), None, "Expected DONE");
+                        mode = Mode::Idle(tag);
+                    }
+                },
+            }
+        }
+        if stream.send(&mut out.buf).await.is_err() {
+            break;
+        }
+        let idling = matches!(mode, Mode::Idle(_));
+        tokio::select! {
+            read = tokio::time::timeout(autologout, stream.read(&mut buf)) => match read {
+                Ok(Ok(0)) | Ok(Err(_)) => break,
+                Ok(Ok(n)) => frag.enqueue_bytes(&buf[..n]),
+                Err(_) => {
+                    out.bye("Autologout; idle for too long");
+                    let _ = stream.send(&mut out.buf).await;
+                    break;
+                }
+            },
+            change = changes.recv(), if idling => {
+                let mine = match change {
+                    Ok(account) => Some(account) == session.account_id_if_authed(),
+                    Err(_) => true,
+                };
+                if mine {
+                    session.sync(&mut out, true).await;
+                }
+            }
+            _ = tokio::time::sleep(IDLE_POLL), if idling => session.sync(&mut out, true).await,
+            _ = shutdown.cancelled() => {
+                out.bye("Server shutting down");
+                let _ = stream.send(&mut out.buf).await;
+                break;
+            }
+        }
+    }
+    let _ = stream.shutdown().await;
+}

@@ -1,0 +1,315 @@
+//! FETCH: turning a stored message into the items a client asked for
+//! (RFC 3501 6.4.5, 7.4.2).
+
+use std::num::NonZeroU32;
+
+use chrono::{TimeZone, Timelike};
+use imap_codec::imap_types::body::{
+    BasicFields, Body, BodyStructure, Disposition, Language, Location, MultiPartExtensionData,
+    SinglePartExtensionData, SpecificFields,
+};
+use imap_codec::imap_types::core::{IString, NString, Vec1};
+use imap_codec::imap_types::datetime::DateTime;
+use imap_codec::imap_types::envelope::{Address, Envelope};
+use imap_codec::imap_types::fetch::{MessageDataItem, MessageDataItemName, Section};
+use imap_codec::imap_types::flag::{Flag, FlagFetch};
+
+use super::mime::{self, AddressData, EnvelopeData, Kind, Part};
+
+/// What FETCH needs to know of one message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Msg {
+    pub id: i64,
+    pub uid: u32,
+    pub flags: Vec<String>,
+    pub size: u32,
+    pub blob: String,
+    pub internal_date_ms: i64,
+}
+
+/// Bytes as an NString: NUL can't travel in an IMAP literal, so it is
+/// replaced by a space.
+pub fn nstring(bytes: &[u8]) -> NString<'static> {
+    let clean: Vec<u8> = bytes
+        .iter()
+        .map(|b| if *b == 0 { b' ' } else { *b })
+        .collect();
+    NString::try_from(clean).unwrap_or(NString(None))
+}
+
+fn nstr(text: Option<&str>) -> NString<'static> {
+    match text {
+        Some(t) => nstring(t.as_bytes()),
+        None => NString(None),
+    }
+}
+
+fn istring(text: &str) -> IString<'static> {
+    let clean: String = text
+        .chars()
+        .filter(|c| *c != '\0' && *c != '\r' && *c != '\n')
+        .collect();
+    IString::try_from(clean)
+        .unwrap_or_else(|_| IString::try_from("").expect("empty string is valid"))
+}
+
+pub fn flags(flags: &[String]) -> Vec<FlagFetch<'static>> {
+    flags
+        .iter()
+        .filter_map(|f| {
+            Flag::try_from(f.as_str())
+                .ok()
+                .map(|f| FlagFetch::Flag(f.into_static()))
+        })
+        .collect()
+}
+
+pub fn internal_date(ms: i64) -> Option<DateTime> {
+    let dt = chrono::Utc
+        .timestamp_millis_opt(ms)
+        .single()?
+        .with_nanosecond(0)?
+        .fixed_offset();
+    DateTime::try_from(dt).ok()
+}
+
+fn address(a: &AddressData) -> Address<'static> {
+    Address {
+        name: nstr(a.name.as_deref()),
+        adl: NString(None),
+        mailbox: nstr(Some(&a.mailbox)),
+        host: nstr(Some(&a.host)),
+    }
+}
+
+pub fn envelope(e: &EnvelopeData) -> Envelope<'static> {
+    let list = |v: &[AddressData]| v.iter().map(address).collect();
+    Envelope {
+        date: nstr(e.date.as_deref()),
+        subject: nstr(e.subject.as_deref()),
+        from: list(&e.from),
+        sender: list(&e.sender),
+        reply_to: list(&e.reply_to),
+        to: list(&e.to),
+        cc: list(&e.cc),
+        bcc: list(&e.bcc),
+        in_reply_to: nstr(e.in_reply_to.as_deref()),
+        message_id: nstr(e.message_id.as_deref()),
+    }
+}
+
+fn params(p: &[(String, String)]) -> Vec<(IString<'static>, IString<'static>)> {
+    p.iter()
+        .map(|(k, v)| (istring(&k.to_ascii_uppercase()), istring(v)))
+        .collect()
+}
+
+fn disposition(part: &Part) -> Disposition<'static> {
+    let c = &part.content;
+    Disposition {
+        disposition: c
+            .disposition
+            .as_ref()
+            .map(|(kind, p)| (istring(&kind.to_ascii_uppercase()), params(p))),
+        tail: Some(Language {
+            language: c.language.iter().map(|l| istring(l)).collect(),
+            tail: Some(Location {
+                location: nstr(c.location.as_deref()),
+                extensions: Vec::new(),
+            }),
+        }),
+    }
+}
+
+/// BODYSTRUCTURE (`extended`) or BODY of a part.
+pub fn body_structure(part: &Part, raw: &[u8], extended: bool) -> BodyStructure<'static> {
+    let c = &part.content;
+    if let Kind::Multipart(children) = &part.kind {
+        let bodies: Vec<BodyStructure<'static>> = children
+            .iter()
+            .map(|p| body_structure(p, raw, extended))
+            .collect();
+        let bodies = Vec1::try_from(bodies).unwrap_or_else(|_| Vec1::from(leaf(part, raw, false)));
+        return BodyStructure::Multi {
+            bodies,
+            subtype: istring(&c.subtype.to_ascii_uppercase()),
+            extension_data: extended.then(|| MultiPartExtensionData {
+                parameter_list: params(&c.params),
+                tail: Some(disposition(part)),
+            }),
+        };
+    }
+    leaf(part, raw, extended)
+}
+
+fn leaf(part: &Part, raw: &[u8], extended: bool) -> BodyStructure<'static> {
+    let c = &part.content;
+    let basic = BasicFields {
+        parameter_list: params(&c.params),
+        id: nstr(c.id.as_deref()),
+        description: nstr(c.description.as_deref()),
+        content_transfer_encoding: istring(&c.encoding),
+        size: part.body.len() as u32,
+    };
+    let specific = match &part.kind {
+        Kind::Message(inner) => SpecificFields::Message {
+            envelope: Box::new(envelope(&mime::envelope(
+                raw.get(inner.header.clone()).unwrap_or_default(),
+            ))),
+            body_structure: Box::new(body_structure(inner, raw, extended)),
+            number_of_lines: part.lines(raw) as u32,
+        },
+        _ if c.ctype == "text" => SpecificFields::Text {
+            subtype: istring(&c.subtype.to_ascii_uppercase()),
+            number_of_lines: part.lines(raw) as u32,
+        },
+        _ => SpecificFields::Basic {
+            r#type: istring(&c.ctype.to_ascii_uppercase()),
+            subtype: istring(&c.subtype.to_ascii_uppercase()),
+        },
+    };
+    BodyStructure::Single {
+        body: Body { basic, specific },
+        extension_data: extended.then(|| SinglePartExtensionData {
+            md5: NString(None),
+            tail: Some(disposition(part)),
+        }),
+    }
+}
+
+/// The bytes `BODY[section]` names, or `None` when the part does not exist.
+pub fn section_bytes(section: Option<&Section<'_>>, root: &Part, raw: &[u8]) -> Option<Vec<u8>> {
+    let numbers = |p: &imap_codec::imap_types::fetch::Part| -> Vec<u32> {
+        p.0.as_ref().iter().map(|n| n.get()).collect()
+    };
+    let slice = |r: &std::ops::Range<usize>| raw.get(r.clone()).map(<[u8]>::to_vec);
+    match section {
+        None => Some(raw.to_vec()),
+        Some(Section::Part(p)) => slice(&root.find(&numbers(p))?.body),
+        Some(Section::Header(p)) => {
+            let part = match p {
+                Some(p) => root.find(&numbers(p))?.message_root(),
+                None => root,
+            };
+            slice(&part.header)
+        }
+        Some(Section::HeaderFields(p, names) | Section::HeaderFieldsNot(p, names)) => {
+            let exclude = matches!(section, Some(Section::HeaderFieldsNot(..)));
+            let part = match p {
+                Some(p) => root.find(&numbers(p))?.message_root(),
+                None => root,
+            };
+            let names: Vec<String> = names
+                .as_ref()
+                .iter()
+                .map(|n| String::from_utf8_lossy(n.as_ref()).into_owned())
+                .collect();
+            Some(mime::header_subset(
+                raw.get(part.header.clone())?,
+                &names,
+                exclude,
+            ))
+        }
+        Some(Section::Text(p)) => {
+            let part = match p {
+                Some(p) => root.find(&numbers(p))?.message_root(),
+                None => root,
+            };
+            slice(&part.body)
+        }
+        Some(Section::Mime(p)) => slice(&root.find(&numbers(p))?.header),
+    }
+}
+
+/// Whether rendering these items needs the message's bytes.
+pub fn needs_content(items: &[MessageDataItemName<'_>]) -> bool {
+    items.iter().any(|i| {
+        !matches!(
+            i,
+            MessageDataItemName::Uid
+                | MessageDataItemName::Flags
+                | MessageDataItemName::InternalDate
+                | MessageDataItemName::Rfc822Size
+        )
+    })
+}
+
+/// Whether these items mark the message `\Seen` (BODY[...] without PEEK,
+/// RFC822, RFC822.TEXT).
+pub fn sets_seen(items: &[MessageDataItemName<'_>]) -> bool {
+    items.iter().any(|i| {
+        matches!(
+            i,
+            MessageDataItemName::BodyExt { peek: false, .. }
+                | MessageDataItemName::Rfc822
+                | MessageDataItemName::Rfc822Text
+        )
+    })
+}
+
+/// The FETCH items for one message. `raw` is present when
+/// [`needs_content`] said so. UID is always included for UID FETCH.
+pub fn render(
+    items: &[MessageDataItemName<'_>],
+    msg: &Msg,
+    raw: Option<&[u8]>,
+    with_uid: bool,
+) -> Vec<MessageDataItem<'static>> {
+    let mut out = Vec::with_capacity(items.len() + 1);
+    let tree = raw.map(mime::parse);
+    let raw_bytes = raw.unwrap_or_default();
+    let uid = NonZeroU32::new(msg.uid).unwrap_or(NonZeroU32::MIN);
+    if with_uid && !items.iter().any(|i| matches!(i, MessageDataItemName::Uid)) {
+        out.push(MessageDataItem::Uid(uid));
+    }
+    for item in items {
+        let rendered = match item {
+            MessageDataItemName::Uid => Some(MessageDataItem::Uid(uid)),
+            MessageDataItemName::Flags => Some(MessageDataItem::Flags(flags(&msg.flags))),
+            MessageDataItemName::InternalDate => {
+                internal_date(msg.internal_date_ms).map(MessageDataItem::InternalDate)
+            }
+            MessageDataItemName::Rfc822Size => Some(MessageDataItem::Rfc822Size(msg.size)),
+            MessageDataItemName::Envelope => tree.as_ref().map(|t| {
+                MessageDataItem::Envelope(envelope(&mime::envelope(&raw_bytes[t.header.clone()])))
+            }),
+            MessageDataItemName::BodyStructure => tree
+                .as_ref()
+                .map(|t| MessageDataItem::BodyStructure(body_structure(t, raw_bytes, true))),
+            MessageDataItemName::Body => tree
+                .as_ref()
+                .map(|t| MessageDataItem::Body(body_structure(t, raw_bytes, false))),
+            MessageDataItemName::BodyExt {
+                section, partial, ..
+            } => tree.as_ref().map(|t| {
+                let bytes = section_bytes(section.as_ref(), t, raw_bytes);
+                let (data, origin) = match (bytes, partial) {
+                    (None, _) => (NString(None), partial.map(|(o, _)| o)),
+                    (Some(b), None) => (nstring(&b), None),
+                    (Some(b), Some((offset, len))) => {
+                        let start = (*offset as usize).min(b.len());
+                        let end = start.saturating_add(len.get() as usize).min(b.len());
+                        (nstring(&b[start..end]), Some(*offset))
+                    }
+                };
+                MessageDataItem::BodyExt {
+                    section: section.clone().map(|s| s.into_static()),
+                    origin,
+                    data,
+                }
+            }),
+            MessageDataItemName::Rfc822 => raw.map(|r| MessageDataItem::Rfc822(nstring(r))),
+            MessageDataItemName::Rfc822Header => tree
+                .as_ref()
+                .map(|t| MessageDataItem::Rfc822Header(nstring(&raw_bytes[t.header.clone()]))),
+            MessageDataItemName::Rfc822Text => tree
+                .as_ref()
+                .map(|t| MessageDataItem::Rfc822Text(nstring(&raw_bytes[t.body.clone()]))),
+            _ => None,
+        };
+        out.extend(rendered);
+    }
+    out
+}
+
+use imap_codec::imap_types::IntoStatic;

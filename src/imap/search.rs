@@ -1,0 +1,198 @@
+//! SEARCH (RFC 3501 6.4.4): every search key, evaluated over a mailbox
+//! snapshot; message contents are read only when a key needs them.
+//! Strings match case-insensitively as substrings of the decoded text
+//! (charset UTF-8 or US-ASCII).
+
+use chrono::{NaiveDate, TimeZone};
+use imap_codec::imap_types::search::SearchKey;
+
+use super::fetch::Msg;
+use super::mime;
+use super::sequence;
+
+/// What content keys look at, prepared once per message.
+pub struct Content {
+    /// (lower-case name, lower-case raw unfolded value), plus decoded forms.
+    headers: Vec<(String, String)>,
+    /// Decoded header text and body text, lower-cased.
+    header_text: String,
+    body_text: String,
+    sent: Option<NaiveDate>,
+}
+
+impl Content {
+    pub fn new(raw: &[u8]) -> Self {
+        let end = mime::header_end(raw);
+        let mut headers: Vec<(String, String)> = mime::header_fields(&raw[..end])
+            .into_iter()
+            .map(|(n, v)| (n.to_lowercase(), v.to_lowercase()))
+            .collect();
+        let parsed = mail_parser::MessageParser::default().parse(raw);
+        let mut header_text = String::from_utf8_lossy(&raw[..end]).to_lowercase();
+        let mut body_text = String::new();
+        let mut sent = None;
+        if let Some(m) = &parsed {
+            // Decoded forms, so that `SUBJECT grüße` finds `=?utf-8?q?gr=c3=bc=c3=9fe?=`.
+            if let Some(s) = m.subject() {
+                headers.push(("subject".into(), s.to_lowercase()));
+                header_text.push_str(&s.to_lowercase());
+            }
+            for (name, addr) in [
+                ("from", m.from()),
+                ("to", m.to()),
+                ("cc", m.cc()),
+                ("bcc", m.bcc()),
+            ] {
+                for a in addr.iter().flat_map(|a| a.iter()) {
+                    let text =
+                        format!("{} <{}>", a.name().unwrap_or(""), a.address().unwrap_or(""))
+                            .to_lowercase();
+                    header_text.push_str(&text);
+                    headers.push((name.into(), text));
+                }
+            }
+            for i in 0..m.text_body.len() {
+                if let Some(t) = m.body_text(i) {
+                    body_text.push_str(&t.to_lowercase());
+                    body_text.push('\n');
+                }
+            }
+            if body_text.is_empty() {
+                for i in 0..m.html_body.len() {
+                    if let Some(t) = m.body_html(i) {
+                        body_text.push_str(&t.to_lowercase());
+                    }
+                }
+            }
+            sent = m
+                .date()
+                .and_then(|d| NaiveDate::from_ymd_opt(d.year as i32, d.month as u32, d.day as u32));
+        }
+        if body_text.is_empty() {
+            body_text = String::from_utf8_lossy(&raw[end..]).to_lowercase();
+        }
+        Self {
+            headers,
+            header_text,
+            body_text,
+            sent,
+        }
+    }
+
+    fn header_contains(&self, name: &str, needle: &str) -> bool {
+        let name = name.to_lowercase();
+        self.headers
+            .iter()
+            .any(|(n, v)| *n == name && v.contains(needle))
+    }
+}
+
+/// Whether any key needs the message contents.
+pub fn needs_content(keys: &[SearchKey<'_>]) -> bool {
+    keys.iter().any(key_needs_content)
+}
+
+fn key_needs_content(key: &SearchKey<'_>) -> bool {
+    match key {
+        SearchKey::And(keys) => keys.as_ref().iter().any(key_needs_content),
+        SearchKey::Not(k) => key_needs_content(k),
+        SearchKey::Or(a, b) => key_needs_content(a) || key_needs_content(b),
+        SearchKey::Bcc(_)
+        | SearchKey::Body(_)
+        | SearchKey::Cc(_)
+        | SearchKey::From(_)
+        | SearchKey::Header(..)
+        | SearchKey::SentBefore(_)
+        | SearchKey::SentOn(_)
+        | SearchKey::SentSince(_)
+        | SearchKey::Subject(_)
+        | SearchKey::Text(_)
+        | SearchKey::To(_) => true,
+        _ => false,
+    }
+}
+
+fn text(s: &impl AsRef<[u8]>) -> String {
+    String::from_utf8_lossy(s.as_ref()).to_lowercase()
+}
+
+fn date_of(ms: i64) -> NaiveDate {
+    chrono::Utc
+        .timestamp_millis_opt(ms)
+        .single()
+        .map(|d| d.date_naive())
+        .unwrap_or_default()
+}
+
+fn has(msg: &Msg, flag: &str) -> bool {
+    msg.flags.iter().any(|f| f.eq_ignore_ascii_case(flag))
+}
+
+/// Whether message `index` (0-based) of the snapshot matches every key.
+pub fn matches_all(
+    keys: &[SearchKey<'_>],
+    index: usize,
+    msgs: &[Msg],
+    uids: &[u32],
+    content: Option<&Content>,
+) -> bool {
+    keys.iter().all(|k| matches(k, index, msgs, uids, content))
+}
+
+fn matches(
+    key: &SearchKey<'_>,
+    index: usize,
+    msgs: &[Msg],
+    uids: &[u32],
+    content: Option<&Content>,
+) -> bool {
+    let msg = &msgs[index];
+    let c = |f: &dyn Fn(&Content) -> bool| content.is_some_and(f);
+    match key {
+        SearchKey::And(keys) => keys
+            .as_ref()
+            .iter()
+            .all(|k| matches(k, index, msgs, uids, content)),
+        SearchKey::Not(k) => !matches(k, index, msgs, uids, content),
+        SearchKey::Or(a, b) => {
+            matches(a, index, msgs, uids, content) || matches(b, index, msgs, uids, content)
+        }
+        SearchKey::SequenceSet(set) => sequence::resolve(set, uids, false).contains(&index),
+        SearchKey::Uid(set) => sequence::resolve(set, uids, true).contains(&index),
+        SearchKey::All => true,
+        SearchKey::Answered => has(msg, "\\Answered"),
+        SearchKey::Unanswered => !has(msg, "\\Answered"),
+        SearchKey::Deleted => has(msg, "\\Deleted"),
+        SearchKey::Undeleted => !has(msg, "\\Deleted"),
+        SearchKey::Draft => has(msg, "\\Draft"),
+        SearchKey::Undraft => !has(msg, "\\Draft"),
+        SearchKey::Flagged => has(msg, "\\Flagged"),
+        SearchKey::Unflagged => !has(msg, "\\Flagged"),
+        SearchKey::Seen => has(msg, "\\Seen"),
+        SearchKey::Unseen => !has(msg, "\\Seen"),
+        // No session ever sees a message as recent: \Recent is not kept.
+        SearchKey::Recent | SearchKey::New => false,
+        SearchKey::Old => true,
+        SearchKey::Keyword(k) => has(msg, k.as_ref()),
+        SearchKey::Unkeyword(k) => !has(msg, k.as_ref()),
+        SearchKey::Larger(n) => msg.size > *n,
+        SearchKey::Smaller(n) => msg.size < *n,
+        SearchKey::Before(d) => date_of(msg.internal_date_ms) < *d.as_ref(),
+        SearchKey::On(d) => date_of(msg.internal_date_ms) == *d.as_ref(),
+        SearchKey::Since(d) => date_of(msg.internal_date_ms) >= *d.as_ref(),
+        SearchKey::SentBefore(d) => c(&|c| c.sent.is_some_and(|s| s < *d.as_ref())),
+        SearchKey::SentOn(d) => c(&|c| c.sent.is_some_and(|s| s == *d.as_ref())),
+        SearchKey::SentSince(d) => c(&|c| c.sent.is_some_and(|s| s >= *d.as_ref())),
+        SearchKey::Bcc(s) => c(&|c| c.header_contains("bcc", &text(s))),
+        SearchKey::Cc(s) => c(&|c| c.header_contains("cc", &text(s))),
+        SearchKey::From(s) => c(&|c| c.header_contains("from", &text(s))),
+        SearchKey::To(s) => c(&|c| c.header_contains("to", &text(s))),
+        SearchKey::Subject(s) => c(&|c| c.header_contains("subject", &text(s))),
+        SearchKey::Header(name, value) => c(&|c| c.header_contains(&text(name), &text(value))),
+        SearchKey::Body(s) => c(&|c| c.body_text.contains(&text(s))),
+        SearchKey::Text(s) => c(&|c| {
+            let t = text(s);
+            c.header_text.contains(&t) || c.body_text.contains(&t)
+        }),
+    }
+}

@@ -1,0 +1,71 @@
+//! Sequence sets against a mailbox snapshot. imap-types' own iterator does
+//! not clamp to the mailbox and would walk four billion UIDs for `1:*`, so
+//! ranges are matched against the messages that exist instead.
+
+use std::collections::BTreeSet;
+use std::num::NonZeroU32;
+
+use imap_codec::imap_types::sequence::{Sequence, SequenceSet};
+
+/// 0-based indices of the messages `set` names, ascending. `uids` holds the
+/// UID of each message in sequence order; `by_uid` picks the numbering.
+pub fn resolve(set: &SequenceSet, uids: &[u32], by_uid: bool) -> Vec<usize> {
+    let largest = if by_uid {
+        uids.last().copied().unwrap_or(0)
+    } else {
+        uids.len() as u32
+    };
+    let Some(largest) = NonZeroU32::new(largest) else {
+        return Vec::new();
+    };
+    let mut out = BTreeSet::new();
+    for sequence in set.0.as_ref() {
+        let (lo, hi) = match sequence {
+            Sequence::Single(v) => {
+                let v = v.expand(largest).get();
+                (v, v)
+            }
+            Sequence::Range(a, b) => {
+                let (a, b) = (a.expand(largest).get(), b.expand(largest).get());
+                (a.min(b), a.max(b))
+            }
+        };
+        if by_uid {
+            let start = uids.partition_point(|u| *u < lo);
+            let end = uids.partition_point(|u| *u <= hi);
+            out.extend(start..end);
+        } else {
+            let hi = hi.min(uids.len() as u32);
+            if lo <= hi {
+                out.extend((lo as usize - 1)..(hi as usize));
+            }
+        }
+    }
+    out.into_iter().collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn set(s: &str) -> SequenceSet {
+        SequenceSet::try_from(s).unwrap()
+    }
+
+    #[test]
+    fn resolves_without_walking_the_number_space() {
+        let uids = [3, 7, 9, 20];
+        assert_eq!(resolve(&set("1:*"), &uids, true), vec![0, 1, 2, 3]);
+        assert_eq!(resolve(&set("1:4294967295"), &uids, true), vec![0, 1, 2, 3]);
+        assert_eq!(resolve(&set("8:10"), &uids, true), vec![2]);
+        assert_eq!(
+            resolve(&set("30:*"), &uids, true),
+            vec![3],
+            "n:* with n past the last UID is the last"
+        );
+        assert_eq!(resolve(&set("2,4:*"), &uids, false), vec![1, 3]);
+        assert_eq!(resolve(&set("5:9"), &uids, false), Vec::<usize>::new());
+        assert_eq!(resolve(&set("*"), &[], false), Vec::<usize>::new());
+        assert_eq!(resolve(&set("3:1"), &uids, false), vec![0, 1, 2]);
+    }
+}

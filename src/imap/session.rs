@@ -1,0 +1,1469 @@
+//! The IMAP session: one decoded command in, responses out (RFC 3501).
+//! The selected mailbox is a snapshot that [`Session::sync`] brings up to
+//! date, reporting what other sessions and deliveries changed.
+
+use std::borrow::Cow;
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::num::NonZeroU32;
+
+use imap_codec::ResponseCodec;
+use imap_codec::encode::Encoder;
+use imap_codec::imap_types::IntoStatic;
+use imap_codec::imap_types::auth::AuthMechanism;
+use imap_codec::imap_types::command::{Command, CommandBody};
+use imap_codec::imap_types::core::{IString, NString, QuotedChar, Tag, Vec1};
+use imap_codec::imap_types::extensions::binary::LiteralOrLiteral8;
+use imap_codec::imap_types::extensions::namespace::Namespace;
+use imap_codec::imap_types::extensions::uidplus::{UidElement, UidSet};
+use imap_codec::imap_types::fetch::{
+    MacroOrMessageDataItemNames, MessageDataItem, MessageDataItemName,
+};
+use imap_codec::imap_types::flag::{Flag, FlagNameAttribute, FlagPerm, StoreResponse, StoreType};
+use imap_codec::imap_types::mailbox::{ListMailbox, Mailbox};
+use imap_codec::imap_types::response::{
+    Capability, Code, CodeOther, CommandContinuationRequest, Data, Response, Status,
+};
+use imap_codec::imap_types::search::SearchKey;
+use imap_codec::imap_types::sequence::SequenceSet;
+use imap_codec::imap_types::status::{StatusDataItem, StatusDataItemName};
+
+use super::fetch::{self, Msg};
+use super::search;
+use super::sequence::resolve;
+use crate::access::SessionGuard;
+use crate::app::AppState;
+use crate::screening::login::{LoginError, Protocol, login};
+use crate::store::mailboxes::{MailboxError, MailboxInfo, MessageRow, NewMessage};
+
+/// What the connection does after writing the responses.
+pub enum After {
+    Continue,
+    StartTls,
+    Close,
+    /// AUTHENTICATE PLAIN without an initial response: read one SASL line.
+    Authenticate(Tag<'static>),
+    /// IDLE: report changes as they happen until `DONE`.
+    Idle(Tag<'static>),
+}
+
+struct Authed {
+    id: i64,
+    _guard: SessionGuard,
+}
+
+struct Selected {
+    mailbox: MailboxInfo,
+    read_only: bool,
+    msgs: Vec<Msg>,
+}
+
+impl Selected {
+    fn uids(&self) -> Vec<u32> {
+        self.msgs.iter().map(|m| m.uid).collect()
+    }
+}
+
+pub struct Session {
+    state: AppState,
+    peer: SocketAddr,
+    tls: bool,
+    authed: Option<Authed>,
+    selected: Option<Selected>,
+}
+
+/// Responses are written here, encoded, as they are produced.
+pub struct Out {
+    pub buf: Vec<u8>,
+}
+
+impl Out {
+    pub fn new() -> Self {
+        Self {
+            buf: Vec::with_capacity(4096),
+        }
+    }
+
+    pub fn data(&mut self, data: Data<'_>) {
+        self.buf.extend(
+            ResponseCodec::default()
+                .encode(&Response::Data(data))
+                .dump(),
+        );
+    }
+
+    fn status(&mut self, status: Option<Status<'_>>) {
+        if let Some(s) = status {
+            self.buf
+                .extend(ResponseCodec::default().encode(&Response::Status(s)).dump());
+        }
+    }
+
+    pub fn ok(&mut self, tag: Option<&Tag<'_>>, code: Option<Code<'_>>, text: &str) {
+        self.status(Status::ok(tag.cloned(), code, text).ok());
+    }
+
+    pub fn no(&mut self, tag: Option<&Tag<'_>>, code: Option<Code<'_>>, text: &str) {
+        self.status(Status::no(tag.cloned(), code, text).ok());
+    }
+
+    pub fn bad(&mut self, tag: Option<&Tag<'_>>, code: Option<Code<'_>>, text: &str) {
+        self.status(Status::bad(tag.cloned(), code, text).ok());
+    }
+
+    pub fn bye(&mut self, text: &str) {
+        self.status(Status::bye(None, text).ok());
+    }
+
+    pub fn continuation(&mut self, text: &str) {
+        if let Ok(c) = CommandContinuationRequest::basic(None, text) {
+            self.buf.extend(
+                ResponseCodec::default()
+                    .encode(&Response::CommandContinuationRequest(c))
+                    .dump(),
+            );
+        }
+    }
+
+    pub fn continuation_empty(&mut self) {
+        let c = CommandContinuationRequest::base64(&b""[..]);
+        self.buf.extend(
+            ResponseCodec::default()
+                .encode(&Response::CommandContinuationRequest(c))
+                .dump(),
+        );
+    }
+}
+
+impl Default for Out {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+fn other_code(name: &'static str) -> Code<'static> {
+    Code::Other(CodeOther::unvalidated(name.as_bytes()))
+}
+
+fn mailbox_name(m: &Mailbox<'_>) -> String {
+    match m {
+        Mailbox::Inbox => "INBOX".to_string(),
+        Mailbox::Other(o) => String::from_utf8_lossy(o.as_ref()).into_owned(),
+    }
+}
+
+fn wire_mailbox(name: &str) -> Mailbox<'static> {
+    Mailbox::try_from(name.to_string()).unwrap_or(Mailbox::Inbox)
+}
+
+/// A name a client may create: `/`-separated, no wildcards or controls.
+fn valid_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 255
+        && !name.starts_with('/')
+        && !name.ends_with('/')
+        && !name.contains("//")
+        && !name.chars().any(|c| c.is_control() || c == '*' || c == '%')
+}
+
+fn nz(n: u32) -> NonZeroU32 {
+    NonZeroU32::new(n).unwrap_or(NonZeroU32::MIN)
+}
+
+fn uid_set(uids: &[u32]) -> Option<UidSet> {
+    let elements: Vec<UidElement> = uids.iter().map(|u| UidElement::Single(nz(*u))).collect();
+    Vec1::try_from(elements).ok().map(UidSet)
+}
+
+fn parse_flags(text: &str) -> Vec<String> {
+    text.split_whitespace().map(str::to_string).collect()
+}
+
+fn flag_text(flags: &[String]) -> String {
+    flags.join(" ")
+}
+
+fn to_msg(row: &MessageRow) -> Msg {
+    Msg {
+        id: row.id,
+        uid: row.uid as u32,
+        flags: parse_flags(&row.flags),
+        size: row.size as u32,
+        blob: row.blob.clone(),
+        internal_date_ms: row.internal_date_ms,
+    }
+}
+
+/// `*` matches anything, `%` anything but the delimiter (RFC 3501 6.3.8).
+fn wildcard_match(pattern: &[char], name: &[char]) -> bool {
+    match pattern.split_first() {
+        None => name.is_empty(),
+        Some(('*', rest)) => (0..=name.len()).any(|i| wildcard_match(rest, &name[i..])),
+        Some(('%', rest)) => (0..=name.len())
+            .take_while(|i| *i == 0 || name[i - 1] != '/')
+            .any(|i| wildcard_match(rest, &name[i..])),
+        Some((c, rest)) => name.first() == Some(c) && wildcard_match(rest, &name[1..]),
+    }
+}
+
+fn attribute(name: &str) -> Option<FlagNameAttribute<'static>> {
+    imap_codec::imap_types::core::Atom::try_from(name.to_string())
+        .ok()
+        .map(FlagNameAttribute::from)
+}
+
+const SYSTEM_FLAGS: [&str; 5] = ["\\Answered", "\\Flagged", "\\Deleted", "\\Seen", "\\Draft"];
+
+impl Session {
+    pub fn new(state: AppState, peer: SocketAddr, tls: bool) -> Self {
+        Self {
+            state,
+            peer,
+            tls,
+            authed: None,
+            selected: None,
+        }
+    }
+
+    pub fn tls_started(&mut self) {
+        self.tls = true;
+    }
+
+    pub fn capabilities(&self) -> Vec<Capability<'static>> {
+        let mut caps = vec![Capability::Imap4Rev1];
+        if self.authed.is_none() {
+            if self.tls {
+                caps.push(Capability::Auth(AuthMechanism::Plain));
+                caps.push(Capability::SaslIr);
+            } else {
+                caps.push(Capability::StartTls);
+                caps.push(Capability::LoginDisabled);
+            }
+        }
+        caps.extend([
+            Capability::Idle,
+            Capability::UidPlus,
+            Capability::Move,
+            Capability::Namespace,
+            Capability::LiteralPlus,
+            Capability::Enable,
+            Capability::Id,
+            Capability::Unselect,
+        ]);
+        for extra in ["CHILDREN", "SPECIAL-USE"] {
+            if let Ok(c) = Capability::try_from(extra) {
+                caps.push(c.into_static());
+            }
+        }
+        caps
+    }
+
+    pub fn greeting(&self, out: &mut Out) {
+        let caps = Vec1::try_from(self.capabilities())
+            .ok()
+            .map(Code::Capability);
+        out.ok(
+            None,
+            caps,
+            &format!("{} IMAP4rev1 Rampart ready", self.state.config.hostname),
+        );
+    }
+
+    /// Runs one command, writing its responses to `out`.
+    pub async fn handle(&mut self, command: Command<'static>, out: &mut Out) -> After {
+        let tag = command.tag.clone();
+        let name = command.body.name();
+        let body = command.body;
+        // RFC 3501 7.4.1: no EXPUNGE while answering FETCH, STORE or SEARCH.
+        let allow_expunge = !matches!(
+            body,
+            CommandBody::Fetch { .. } | CommandBody::Store { .. } | CommandBody::Search { .. }
+        );
+        let after = match body {
+            CommandBody::Capability => {
+                if let Ok(caps) = Vec1::try_from(self.capabilities()) {
+                    out.data(Data::Capability(caps));
+                }
+                out.ok(Some(&tag), None, "CAPABILITY completed");
+                After::Continue
+            }
+            CommandBody::Noop | CommandBody::Check => {
+                self.sync(out, true).await;
+                out.ok(Some(&tag), None, &format!("{name} completed"));
+                After::Continue
+            }
+            CommandBody::Logout => {
+                out.bye("Logging out");
+                out.ok(Some(&tag), None, "LOGOUT completed");
+                After::Close
+            }
+            CommandBody::StartTLS => {
+                if self.tls {
+                    out.bad(Some(&tag), None, "TLS is already active");
+                    After::Continue
+                } else {
+                    out.ok(Some(&tag), None, "Begin TLS negotiation now");
+                    After::StartTls
+                }
+            }
+            CommandBody::Id { .. } => {
+                let params = vec![
+                    (
+                        IString::try_from("name").expect("ascii"),
+                        NString::try_from("Rampart").expect("ascii"),
+                    ),
+                    (
+                        IString::try_from("version").expect("ascii"),
+                        NString::try_from(env!("CARGO_PKG_VERSION")).expect("ascii"),
+                    ),
+                ];
+                out.data(Data::Id {
+                    parameters: Some(params),
+                });
+                out.ok(Some(&tag), None, "ID completed");
+                After::Continue
+            }
+            CommandBody::Login { username, password } => {
+                let user = String::from_utf8_lossy(username.as_ref()).into_owned();
+                let pass = String::from_utf8_lossy(password.declassify().as_ref()).into_owned();
+                self.login(&tag, user, pass, out).await;
+                After::Continue
+            }
+            CommandBody::Authenticate {
+                mechanism,
+                initial_response,
+            } => {
+                if self.authed.is_some() {
+                    out.bad(Some(&tag), None, "Already authenticated");
+                    After::Continue
+                } else if !self.tls {
+                    out.no(
+                        Some(&tag),
+                        Some(other_code("PRIVACYREQUIRED")),
+                        "Use STARTTLS first",
+                    );
+                    After::Continue
+                } else if mechanism != AuthMechanism::Plain {
+                    out.no(
+                        Some(&tag),
+                        Some(other_code("CANNOT")),
+                        "Only AUTHENTICATE PLAIN is supported",
+                    );
+                    After::Continue
+                } else if let Some(initial) = initial_response {
+                    self.authenticate_plain(&tag, initial.declassify(), out)
+                        .await;
+                    After::Continue
+                } else {
+                    out.continuation_empty();
+                    After::Authenticate(tag)
+                }
+            }
+            other => {
+                if self.authed.is_none() {
+                    out.bad(Some(&tag), None, "Log in first");
+                    return After::Continue;
+                }
+                self.authenticated(&tag, other, out).await
+            }
+        };
+        if self.selected.is_some()
+            && matches!(after, After::Continue)
+            && !matches!(name, "NOOP" | "CHECK")
+        {
+            // Report what changed meanwhile, before the tagged reply would be
+            // ideal; after it is allowed too (RFC 3501 7) and simpler here.
+            self.sync(out, allow_expunge).await;
+        }
+        after
+    }
+
+    /// The SASL PLAIN response after `+ `.
+    pub async fn authenticate_data(
+        &mut self,
+        tag: &Tag<'static>,
+        data: Option<&[u8]>,
+        out: &mut Out,
+    ) {
+        match data {
+            Some(d) => self.authenticate_plain(tag, d, out).await,
+            None => out.bad(Some(tag), None, "AUTHENTICATE cancelled"),
+        }
+    }
+
+    async fn authenticate_plain(&mut self, tag: &Tag<'_>, response: &[u8], out: &mut Out) {
+        let parts: Vec<&[u8]> = response.split(|b| *b == 0).collect();
+        let [authz, user, pass] = parts.as_slice() else {
+            out.bad(Some(tag), None, "Malformed PLAIN response");
+            return;
+        };
+        let (user, pass) = (
+            String::from_utf8_lossy(user).into_owned(),
+            String::from_utf8_lossy(pass).into_owned(),
+        );
+        if !authz.is_empty() && !String::from_utf8_lossy(authz).eq_ignore_ascii_case(&user) {
+            out.no(
+                Some(tag),
+                Some(other_code("AUTHORIZATIONFAILED")),
+                "Cannot act as another user",
+            );
+            return;
+        }
+        self.login(tag, user, pass, out).await;
+    }
+
+    async fn login(&mut self, tag: &Tag<'_>, user: String, pass: String, out: &mut Out) {
+        if self.authed.is_some() {
+            out.bad(Some(tag), None, "Already authenticated");
+            return;
+        }
+        if !self.tls {
+            out.no(
+                Some(tag),
+                Some(other_code("PRIVACYREQUIRED")),
+                "LOGIN is disabled until STARTTLS",
+            );
+            return;
+        }
+        let account = match login(&self.state, Protocol::Imap, self.peer.ip(), &user, pass).await {
+            Ok(a) => a,
+            Err(LoginError::BadCredentials) => {
+                out.no(
+                    Some(tag),
+                    Some(other_code("AUTHENTICATIONFAILED")),
+                    "Invalid credentials",
+                );
+                return;
+            }
+            Err(LoginError::Frozen) => {
+                out.no(
+                    Some(tag),
+                    Some(other_code("CONTACTADMIN")),
+                    "Account is frozen; contact your administrator",
+                );
+                return;
+            }
+            Err(LoginError::Disabled) => {
+                out.no(
+                    Some(tag),
+                    Some(other_code("AUTHORIZATIONFAILED")),
+                    "Account is disabled",
+                );
+                return;
+            }
+            Err(LoginError::Temporary) => {
+                out.no(
+                    Some(tag),
+                    Some(other_code("UNAVAILABLE")),
+                    "Temporary failure; try again",
+                );
+                return;
+            }
+        };
+        let Some(guard) = self.state.access.open(
+            account.id,
+            self.state.config.access.max_sessions_per_account,
+        ) else {
+            out.no(
+                Some(tag),
+                Some(other_code("LIMIT")),
+                "Too many sessions for this account",
+            );
+            return;
+        };
+        tracing::info!(peer = %self.peer, account = %account.address, "IMAP login");
+        self.authed = Some(Authed {
+            id: account.id,
+            _guard: guard,
+        });
+        let caps = Vec1::try_from(self.capabilities())
+            .ok()
+            .map(Code::Capability);
+        out.ok(Some(tag), caps, "Logged in");
+    }
+
+    fn account_id(&self) -> i64 {
+        self.authed.as_ref().map(|a| a.id).unwrap_or_default()
+    }
+
+    pub fn account_id_if_authed(&self) -> Option<i64> {
+        self.authed.as_ref().map(|a| a.id)
+    }
+
+    /// A store failure: logged, reported as a temporary NO.
+    fn failed(&self, out: &mut Out, tag: &Tag<'_>, error: impl std::fmt::Display) {
+        tracing::error!(peer = %self.peer, %error, "IMAP store error");
+        out.no(
+            Some(tag),
+            Some(other_code("SERVERBUG")),
+            "Temporary server failure",
+        );
+    }
+
+    async fn authenticated(
+        &mut self,
+        tag: &Tag<'static>,
+        body: CommandBody<'static>,
+        out: &mut Out,
+    ) -> After {
+        let account_id = self.account_id();
+        match body {
+            CommandBody::Select { mailbox, .. } => {
+                self.select(tag, &mailbox_name(&mailbox), false, out).await
+            }
+            CommandBody::Examine { mailbox, .. } => {
+                self.select(tag, &mailbox_name(&mailbox), true, out).await
+            }
+            CommandBody::Create { mailbox } => {
+                let name = mailbox_name(&mailbox);
+                if name == "INBOX" || !valid_name(&name) {
+                    out.no(
+                        Some(tag),
+                        Some(other_code("CANNOT")),
+                        "Invalid mailbox name",
+                    );
+                } else {
+                    // Create missing parents too (RFC 3501 6.3.3).
+                    let mut path = String::new();
+                    let mut result = Ok(Ok(()));
+                    for (i, segment) in name.split('/').enumerate() {
+                        if i > 0 {
+                            path.push('/');
+                        }
+                        path.push_str(segment);
+                        let last = path.len() == name.len();
+                        match self.state.store.create_mailbox(account_id, &path).await {
+                            Ok(Ok(_)) => {}
+                            Ok(Err(MailboxError::AlreadyExists)) if !last => {}
+                            Ok(Err(e)) => {
+                                result = Ok(Err(e));
+                                break;
+                            }
+                            Err(e) => {
+                                result = Err(e);
+                                break;
+                            }
+                        }
+                    }
+                    match result {
+                        Ok(Ok(())) => out.ok(Some(tag), None, "CREATE completed"),
+                        Ok(Err(_)) => out.no(
+                            Some(tag),
+                            Some(other_code("ALREADYEXISTS")),
+                            "Mailbox already exists",
+                        ),
+                        Err(e) => self.failed(out, tag, e),
+                    }
+                }
+            }
+            CommandBody::Delete { mailbox } => {
+                let name = mailbox_name(&mailbox);
+                match self.state.store.delete_mailbox(account_id, &name).await {
+                    Ok(Ok(())) => {
+                        if self
+                            .selected
+                            .as_ref()
+                            .is_some_and(|s| s.mailbox.name == name)
+                        {
+                            self.selected = None;
+                        }
+                        self.state.access.changed(account_id);
+                        out.ok(Some(tag), None, "DELETE completed")
+                    }
+                    Ok(Err(MailboxError::NotFound)) => out.no(
+                        Some(tag),
+                        Some(other_code("NONEXISTENT")),
+                        "No such mailbox",
+                    ),
+                    Ok(Err(MailboxError::NotAllowed(why))) => {
+                        out.no(Some(tag), Some(other_code("CANNOT")), why)
+                    }
+                    Ok(Err(_)) => out.no(Some(tag), None, "DELETE failed"),
+                    Err(e) => self.failed(out, tag, e),
+                }
+            }
+            CommandBody::Rename { from, to } => {
+                let (from, to) = (mailbox_name(&from), mailbox_name(&to));
+                if !valid_name(&to) || to == "INBOX" {
+                    out.no(
+                        Some(tag),
+                        Some(other_code("CANNOT")),
+                        "Invalid mailbox name",
+                    );
+                } else {
+                    match self
+                        .state
+                        .store
+                        .rename_mailbox(account_id, &from, &to)
+                        .await
+                    {
+                        Ok(Ok(())) => out.ok(Some(tag), None, "RENAME completed"),
+                        Ok(Err(MailboxError::NotFound)) => out.no(
+                            Some(tag),
+                            Some(other_code("NONEXISTENT")),
+                            "No such mailbox",
+                        ),
+                        Ok(Err(MailboxError::AlreadyExists)) => out.no(
+                            Some(tag),
+                            Some(other_code("ALREADYEXISTS")),
+                            "Target mailbox exists",
+                        ),
+                        Ok(Err(_)) => out.no(Some(tag), None, "RENAME failed"),
+                        Err(e) => self.failed(out, tag, e),
+                    }
+                }
+            }
+            CommandBody::Subscribe { mailbox } => {
+                self.subscribe(tag, &mailbox_name(&mailbox), true, out)
+                    .await
+            }
+            CommandBody::Unsubscribe { mailbox } => {
+                self.subscribe(tag, &mailbox_name(&mailbox), false, out)
+                    .await
+            }
+            CommandBody::List {
+                reference,
+                mailbox_wildcard,
+            } => {
+                self.list(
+                    tag,
+                    &mailbox_name(&reference),
+                    &mailbox_wildcard,
+                    false,
+                    out,
+                )
+                .await
+            }
+            CommandBody::Lsub {
+                reference,
+                mailbox_wildcard,
+            } => {
+                self.list(tag, &mailbox_name(&reference), &mailbox_wildcard, true, out)
+                    .await
+            }
+            CommandBody::Status {
+                mailbox,
+                item_names,
+            } => {
+                self.status(tag, &mailbox_name(&mailbox), &item_names, out)
+                    .await
+            }
+            CommandBody::Append {
+                mailbox,
+                flags,
+                date,
+                message,
+            } => {
+                let bytes = match &message {
+                    LiteralOrLiteral8::Literal(l) => l.data().to_vec(),
+                    LiteralOrLiteral8::Literal8(l) => l.data.to_vec(),
+                };
+                let date_ms = date.map(|d| d.as_ref().timestamp_millis());
+                self.append(tag, &mailbox_name(&mailbox), &flags, date_ms, bytes, out)
+                    .await
+            }
+            CommandBody::Namespace => {
+                let personal = vec![Namespace::new(
+                    IString::try_from("").expect("empty"),
+                    QuotedChar::try_from('/').ok(),
+                )];
+                out.data(Data::Namespace {
+                    personal,
+                    other: Vec::new(),
+                    shared: Vec::new(),
+                });
+                out.ok(Some(tag), None, "NAMESPACE completed");
+            }
+            CommandBody::Enable { .. } => {
+                // Nothing here changes behaviour when enabled (no CONDSTORE, no UTF8=ACCEPT).
+                out.data(Data::Enabled {
+                    capabilities: Vec::new(),
+                });
+                out.ok(Some(tag), None, "ENABLE completed");
+            }
+            CommandBody::Idle => {
+                out.continuation("idling");
+                return After::Idle(tag.clone());
+            }
+            body => {
+                if self.selected.is_none() {
+                    out.bad(Some(tag), None, "Select a mailbox first");
+                    return After::Continue;
+                }
+                self.selected_command(tag, body, out).await;
+            }
+        }
+        After::Continue
+    }
+
+    async fn subscribe(&mut self, tag: &Tag<'_>, name: &str, on: bool, out: &mut Out) {
+        match self
+            .state
+            .store
+            .set_subscribed(self.account_id(), name, on)
+            .await
+        {
+            Ok(true) => out.ok(
+                Some(tag),
+                None,
+                if on {
+                    "SUBSCRIBE completed"
+                } else {
+                    "UNSUBSCRIBE completed"
+                },
+            ),
+            Ok(false) => out.no(
+                Some(tag),
+                Some(other_code("NONEXISTENT")),
+                "No such mailbox",
+            ),
+            Err(e) => self.failed(out, tag, e),
+        }
+    }
+
+    async fn list(
+        &mut self,
+        tag: &Tag<'_>,
+        reference: &str,
+        wildcard: &ListMailbox<'_>,
+        lsub: bool,
+        out: &mut Out,
+    ) {
+        let pattern = match wildcard {
+            ListMailbox::Token(t) => String::from_utf8_lossy(t.as_ref()).into_owned(),
+            ListMailbox::String(s) => String::from_utf8_lossy(s.as_ref()).into_owned(),
+        };
+        let delimiter = QuotedChar::try_from('/').ok();
+        if pattern.is_empty() && !lsub {
+            // The hierarchy delimiter query (RFC 3501 6.3.8).
+            out.data(Data::List {
+                items: vec![FlagNameAttribute::Noselect],
+                delimiter,
+                mailbox: Mailbox::try_from("").unwrap_or(Mailbox::Inbox),
+            });
+            out.ok(Some(tag), None, "LIST completed");
+            return;
+        }
+        let mailboxes = match self.state.store.mailboxes(self.account_id()).await {
+            Ok(m) => m,
+            Err(e) => return self.failed(out, tag, e),
+        };
+        let full: Vec<char> = format!("{reference}{pattern}").chars().collect();
+        for m in &mailboxes {
+            if lsub && !m.subscribed {
+                continue;
+            }
+            let candidate: Vec<char> = m.name.chars().collect();
+            let inbox_match = m.name == "INBOX"
+                && wildcard_match(
+                    &full
+                        .iter()
+                        .map(|c| c.to_ascii_uppercase())
+                        .collect::<Vec<_>>(),
+                    &candidate,
+                );
+            if !(wildcard_match(&full, &candidate) || inbox_match) {
+                continue;
+            }
+            let mut items = Vec::new();
+            if !lsub {
+                let prefix = format!("{}/", m.name);
+                let children = mailboxes.iter().any(|o| o.name.starts_with(&prefix));
+                items.extend(attribute(if children {
+                    "HasChildren"
+                } else {
+                    "HasNoChildren"
+                }));
+                if let Some(special) = &m.special_use {
+                    items.extend(attribute(special.trim_start_matches('\\')));
+                }
+            }
+            let data = if lsub {
+                Data::Lsub {
+                    items,
+                    delimiter,
+                    mailbox: wire_mailbox(&m.name),
+                }
+            } else {
+                Data::List {
+                    items,
+                    delimiter,
+                    mailbox: wire_mailbox(&m.name),
+                }
+            };
+            out.data(data);
+        }
+        out.ok(
+            Some(tag),
+            None,
+            if lsub {
+                "LSUB completed"
+            } else {
+                "LIST completed"
+            },
+        );
+    }
+
+    async fn status(
+        &mut self,
+        tag: &Tag<'_>,
+        name: &str,
+        items: &[StatusDataItemName],
+        out: &mut Out,
+    ) {
+        let mailbox = match self.state.store.mailbox(self.account_id(), name).await {
+            Ok(Some(m)) => m,
+            Ok(None) => {
+                return out.no(
+                    Some(tag),
+                    Some(other_code("NONEXISTENT")),
+                    "No such mailbox",
+                );
+            }
+            Err(e) => return self.failed(out, tag, e),
+        };
+        let rows = match self.state.store.messages(mailbox.id).await {
+            Ok(r) => r,
+            Err(e) => return self.failed(out, tag, e),
+        };
+        let unseen = rows
+            .iter()
+            .filter(|r| !parse_flags(&r.flags).iter().any(|f| f == "\\Seen"))
+            .count() as u32;
+        let deleted = rows
+            .iter()
+            .filter(|r| parse_flags(&r.flags).iter().any(|f| f == "\\Deleted"))
+            .count() as u32;
+        let mut data = Vec::new();
+        for item in items {
+            data.push(match item {
+                StatusDataItemName::Messages => StatusDataItem::Messages(rows.len() as u32),
+                StatusDataItemName::Recent => StatusDataItem::Recent(0),
+                StatusDataItemName::UidNext => StatusDataItem::UidNext(nz(mailbox.uidnext as u32)),
+                StatusDataItemName::UidValidity => {
+                    StatusDataItem::UidValidity(nz(mailbox.uidvalidity as u32))
+                }
+                StatusDataItemName::Unseen => StatusDataItem::Unseen(unseen),
+                StatusDataItemName::Deleted => StatusDataItem::Deleted(deleted),
+                StatusDataItemName::DeletedStorage => StatusDataItem::DeletedStorage(
+                    rows.iter()
+                        .filter(|r| r.flags.contains("\\Deleted"))
+                        .map(|r| r.size as u64)
+                        .sum(),
+                ),
+            });
+        }
+        out.data(Data::Status {
+            mailbox: wire_mailbox(&mailbox.name),
+            items: Cow::Owned(data),
+        });
+        out.ok(Some(tag), None, "STATUS completed");
+    }
+
+    async fn append(
+        &mut self,
+        tag: &Tag<'_>,
+        name: &str,
+        flags: &[Flag<'_>],
+        date_ms: Option<i64>,
+        bytes: Vec<u8>,
+        out: &mut Out,
+    ) {
+        if bytes.len() as u64 > self.state.config.smtp.max_message_size {
+            return out.no(
+                Some(tag),
+                Some(Code::TooBig),
+                "Message exceeds the size limit",
+            );
+        }
+        let account_id = self.account_id();
+        let mailbox = match self.state.store.mailbox(account_id, name).await {
+            Ok(Some(m)) => m,
+            Ok(None) => return out.no(Some(tag), Some(Code::TryCreate), "No such mailbox"),
+            Err(e) => return self.failed(out, tag, e),
+        };
+        let size = bytes.len() as i64;
+        let blob = match self.state.blobs.put(bytes).await {
+            Ok(b) => b,
+            Err(e) => return self.failed(out, tag, e),
+        };
+        let flags: Vec<String> = flags
+            .iter()
+            .map(|f| f.to_string())
+            .filter(|f| f != "\\Recent")
+            .collect();
+        let message = NewMessage {
+            blob: blob.hash,
+            size,
+            flags: flag_text(&flags),
+            internal_date_ms: date_ms.unwrap_or_else(crate::store::now_ms),
+        };
+        match self
+            .state
+            .store
+            .append_messages(account_id, mailbox.id, &[message])
+            .await
+        {
+            Ok(Ok(uids)) => {
+                self.state.access.changed(account_id);
+                let code = Code::AppendUid {
+                    uid_validity: nz(mailbox.uidvalidity as u32),
+                    uid: nz(uids[0] as u32),
+                };
+                out.ok(Some(tag), Some(code), "APPEND completed");
+            }
+            Ok(Err(MailboxError::OverQuota)) => {
+                out.no(Some(tag), Some(Code::OverQuota), "Mailbox quota exceeded")
+            }
+            Ok(Err(_)) => out.no(Some(tag), None, "APPEND failed"),
+            Err(e) => self.failed(out, tag, e),
+        }
+    }
+
+    async fn select(&mut self, tag: &Tag<'_>, name: &str, read_only: bool, out: &mut Out) {
+        self.selected = None;
+        let mailbox = match self.state.store.mailbox(self.account_id(), name).await {
+            Ok(Some(m)) => m,
+            Ok(None) => {
+                return out.no(
+                    Some(tag),
+                    Some(other_code("NONEXISTENT")),
+                    "No such mailbox",
+                );
+            }
+            Err(e) => return self.failed(out, tag, e),
+        };
+        let rows = match self.state.store.messages(mailbox.id).await {
+            Ok(r) => r,
+            Err(e) => return self.failed(out, tag, e),
+        };
+        let msgs: Vec<Msg> = rows.iter().map(to_msg).collect();
+        let system: Vec<Flag<'static>> = SYSTEM_FLAGS
+            .iter()
+            .filter_map(|f| Flag::try_from(*f).ok())
+            .collect();
+        out.data(Data::Flags(system.clone()));
+        out.data(Data::Exists(msgs.len() as u32));
+        out.data(Data::Recent(0));
+        if let Some(first_unseen) = msgs
+            .iter()
+            .position(|m| !m.flags.iter().any(|f| f == "\\Seen"))
+        {
+            out.ok(
+                None,
+                Some(Code::Unseen(nz(first_unseen as u32 + 1))),
+                "First unseen",
+            );
+        }
+        let mut permanent: Vec<FlagPerm<'static>> =
+            system.into_iter().map(FlagPerm::Flag).collect();
+        permanent.push(FlagPerm::Asterisk);
+        out.ok(
+            None,
+            Some(Code::PermanentFlags(if read_only {
+                Vec::new()
+            } else {
+                permanent
+            })),
+            "Flags permitted",
+        );
+        out.ok(
+            None,
+            Some(Code::UidValidity(nz(mailbox.uidvalidity as u32))),
+            "UIDs valid",
+        );
+        let uidnext = msgs
+            .last()
+            .map(|m| m.uid as i64 + 1)
+            .unwrap_or(1)
+            .max(mailbox.uidnext);
+        out.ok(
+            None,
+            Some(Code::UidNext(nz(uidnext as u32))),
+            "Predicted next UID",
+        );
+        let code = if read_only {
+            Code::ReadOnly
+        } else {
+            Code::ReadWrite
+        };
+        out.ok(
+            Some(tag),
+            Some(code),
+            if read_only {
+                "EXAMINE completed"
+            } else {
+                "SELECT completed"
+            },
+        );
+        self.selected = Some(Selected {
+            mailbox,
+            read_only,
+            msgs,
+        });
+    }
+
+    /// Brings the snapshot up to date and reports the differences:
+    /// EXPUNGE (when allowed), FETCH FLAGS, EXISTS.
+    pub async fn sync(&mut self, out: &mut Out, allow_expunge: bool) {
+        let Some(selected) = &mut self.selected else {
+            return;
+        };
+        let rows = match self.state.store.messages(selected.mailbox.id).await {
+            Ok(r) => r,
+            Err(e) => {
+                tracing::warn!(error = %e, "IMAP sync failed");
+                return;
+            }
+        };
+        let current: HashMap<u32, &MessageRow> = rows.iter().map(|r| (r.uid as u32, r)).collect();
+        if allow_expunge {
+            for i in (0..selected.msgs.len()).rev() {
+                if !current.contains_key(&selected.msgs[i].uid) {
+                    selected.msgs.remove(i);
+                    out.data(Data::Expunge(nz(i as u32 + 1)));
+                }
+            }
+        }
+        for (i, m) in selected.msgs.iter_mut().enumerate() {
+            if let Some(row) = current.get(&m.uid) {
+                let flags = parse_flags(&row.flags);
+                if flags != m.flags {
+                    m.flags = flags;
+                    let items = vec![
+                        MessageDataItem::Uid(nz(m.uid)),
+                        MessageDataItem::Flags(fetch::flags(&m.flags)),
+                    ];
+                    if let Ok(items) = Vec1::try_from(items) {
+                        out.data(Data::Fetch {
+                            seq: nz(i as u32 + 1),
+                            items,
+                        });
+                    }
+                }
+            }
+        }
+        let last = selected.msgs.last().map(|m| m.uid).unwrap_or(0);
+        let before = selected.msgs.len();
+        selected
+            .msgs
+            .extend(rows.iter().filter(|r| r.uid as u32 > last).map(to_msg));
+        if selected.msgs.len() != before {
+            out.data(Data::Exists(selected.msgs.len() as u32));
+        }
+    }
+
+    async fn selected_command(&mut self, tag: &Tag<'_>, body: CommandBody<'static>, out: &mut Out) {
+        match body {
+            CommandBody::Close | CommandBody::Unselect => {
+                let expunge = matches!(body, CommandBody::Close);
+                if expunge && self.selected.as_ref().is_some_and(|s| !s.read_only) {
+                    let ids: Vec<i64> = self
+                        .selected
+                        .as_ref()
+                        .map(|s| {
+                            s.msgs
+                                .iter()
+                                .filter(|m| m.flags.iter().any(|f| f == "\\Deleted"))
+                                .map(|m| m.id)
+                                .collect()
+                        })
+                        .unwrap_or_default();
+                    if !ids.is_empty() {
+                        if let Err(e) = self
+                            .state
+                            .store
+                            .delete_messages(self.account_id(), &ids)
+                            .await
+                        {
+                            return self.failed(out, tag, e);
+                        }
+                        self.state.access.changed(self.account_id());
+                    }
+                }
+                self.selected = None;
+                out.ok(
+                    Some(tag),
+                    None,
+                    if expunge {
+                        "CLOSE completed"
+                    } else {
+                        "UNSELECT completed"
+                    },
+                );
+            }
+            CommandBody::Expunge => self.expunge(tag, None, out).await,
+            CommandBody::ExpungeUid { sequence_set } => {
+                self.expunge(tag, Some(&sequence_set), out).await
+            }
+            CommandBody::Search {
+                charset,
+                criteria,
+                uid,
+            } => {
+                self.search(
+                    tag,
+                    charset.as_ref().map(|c| c.as_ref().to_string()),
+                    criteria.as_ref(),
+                    uid,
+                    out,
+                )
+                .await
+            }
+            CommandBody::Fetch {
+                sequence_set,
+                macro_or_item_names,
+                uid,
+                ..
+            } => {
+                let items: Vec<MessageDataItemName<'static>> = match macro_or_item_names {
+                    MacroOrMessageDataItemNames::Macro(m) => {
+                        m.expand().into_iter().map(|i| i.into_static()).collect()
+                    }
+                    MacroOrMessageDataItemNames::MessageDataItemNames(items) => items,
+                };
+                self.fetch(tag, &sequence_set, &items, uid, out).await
+            }
+            CommandBody::Store {
+                sequence_set,
+                kind,
+                response,
+                flags,
+                uid,
+                ..
+            } => {
+                self.store_flags(tag, &sequence_set, kind, response, &flags, uid, out)
+                    .await
+            }
+            CommandBody::Copy {
+                sequence_set,
+                mailbox,
+                uid,
+            } => {
+                self.copy_or_move(tag, &sequence_set, &mailbox_name(&mailbox), uid, false, out)
+                    .await
+            }
+            CommandBody::Move {
+                sequence_set,
+                mailbox,
+                uid,
+            } => {
+                self.copy_or_move(tag, &sequence_set, &mailbox_name(&mailbox), uid, true, out)
+                    .await
+            }
+            _ => out.bad(Some(tag), None, "Command not supported"),
+        }
+    }
+
+    async fn expunge(&mut self, tag: &Tag<'_>, only: Option<&SequenceSet>, out: &mut Out) {
+        let Some(selected) = &self.selected else {
+            return;
+        };
+        if selected.read_only {
+            return out.no(Some(tag), Some(Code::ReadOnly), "Mailbox is read-only");
+        }
+        let in_set: Option<Vec<usize>> = only.map(|set| resolve(set, &selected.uids(), true));
+        let targets: Vec<usize> = (0..selected.msgs.len())
+            .filter(|i| selected.msgs[*i].flags.iter().any(|f| f == "\\Deleted"))
+            .filter(|i| in_set.as_ref().is_none_or(|s| s.contains(i)))
+            .collect();
+        let ids: Vec<i64> = targets.iter().map(|i| selected.msgs[*i].id).collect();
+        if !ids.is_empty() {
+            if let Err(e) = self
+                .state
+                .store
+                .delete_messages(self.account_id(), &ids)
+                .await
+            {
+                return self.failed(out, tag, e);
+            }
+            self.state.access.changed(self.account_id());
+        }
+        if let Some(selected) = &mut self.selected {
+            for i in targets.into_iter().rev() {
+                selected.msgs.remove(i);
+                out.data(Data::Expunge(nz(i as u32 + 1)));
+            }
+        }
+        out.ok(Some(tag), None, "EXPUNGE completed");
+    }
+
+    async fn search(
+        &mut self,
+        tag: &Tag<'_>,
+        charset: Option<String>,
+        keys: &[SearchKey<'_>],
+        uid: bool,
+        out: &mut Out,
+    ) {
+        if let Some(c) = &charset
+            && !c.eq_ignore_ascii_case("UTF-8")
+            && !c.eq_ignore_ascii_case("US-ASCII")
+        {
+            return out.no(
+                Some(tag),
+                Some(Code::BadCharset {
+                    allowed: Vec::new(),
+                }),
+                "Use UTF-8 or US-ASCII",
+            );
+        }
+        let Some(selected) = &self.selected else {
+            return;
+        };
+        let uids = selected.uids();
+        let with_content = search::needs_content(keys);
+        let mut hits = Vec::new();
+        for i in 0..selected.msgs.len() {
+            let content = if with_content {
+                match self.state.blobs.get(&selected.msgs[i].blob).await {
+                    Ok(raw) => Some(search::Content::new(&raw)),
+                    Err(e) => {
+                        tracing::warn!(error = %e, "SEARCH: blob unreadable");
+                        None
+                    }
+                }
+            } else {
+                None
+            };
+            if search::matches_all(keys, i, &selected.msgs, &uids, content.as_ref()) {
+                hits.push(nz(if uid {
+                    selected.msgs[i].uid
+                } else {
+                    i as u32 + 1
+                }));
+            }
+        }
+        out.data(Data::Search(hits));
+        out.ok(Some(tag), None, "SEARCH completed");
+    }
+
+    async fn fetch(
+        &mut self,
+        tag: &Tag<'_>,
+        set: &SequenceSet,
+        items: &[MessageDataItemName<'_>],
+        uid: bool,
+        out: &mut Out,
+    ) {
+        let Some(selected) = &mut self.selected else {
+            return;
+        };
+        let targets = resolve(set, &selected.uids(), uid);
+        if targets.is_empty() && !uid {
+            return out.bad(Some(tag), None, "No such message");
+        }
+        // Reading a body marks it \Seen (RFC 3501 6.4.5), unless read-only.
+        let mark_seen = fetch::sets_seen(items) && !selected.read_only;
+        let mut seen_changes = Vec::new();
+        if mark_seen {
+            for i in &targets {
+                let m = &mut selected.msgs[*i];
+                if !m.flags.iter().any(|f| f == "\\Seen") {
+                    m.flags.push("\\Seen".into());
+                    seen_changes.push((m.id, flag_text(&m.flags)));
+                }
+            }
+        }
+        if !seen_changes.is_empty() {
+            if let Err(e) = self.state.store.set_flags(&seen_changes).await {
+                return self.failed(out, tag, e);
+            }
+            self.state.access.changed(self.account_id());
+        }
+        let needs_content = fetch::needs_content(items);
+        let Some(selected) = &self.selected else {
+            return;
+        };
+        for i in targets {
+            let msg = &selected.msgs[i];
+            let raw = if needs_content {
+                match self.state.blobs.get(&msg.blob).await {
+                    Ok(r) => Some(r),
+                    Err(e) => {
+                        tracing::error!(error = %e, blob = %msg.blob, "FETCH: blob unreadable");
+                        None
+                    }
+                }
+            } else {
+                None
+            };
+            let mut rendered = fetch::render(items, msg, raw.as_deref(), uid);
+            if seen_changes.iter().any(|(id, _)| *id == msg.id)
+                && !items
+                    .iter()
+                    .any(|i| matches!(i, MessageDataItemName::Flags))
+            {
+                rendered.push(MessageDataItem::Flags(fetch::flags(&msg.flags)));
+            }
+            if let Ok(items) = Vec1::try_from(rendered) {
+                out.data(Data::Fetch {
+                    seq: nz(i as u32 + 1),
+                    items,
+                });
+            }
+        }
+        out.ok(Some(tag), None, "FETCH completed");
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn store_flags(
+        &mut self,
+        tag: &Tag<'_>,
+        set: &SequenceSet,
+        kind: StoreType,
+        response: StoreResponse,
+        flags: &[Flag<'_>],
+        uid: bool,
+        out: &mut Out,
+    ) {
+        let Some(selected) = &mut self.selected else {
+            return;
+        };
+        if selected.read_only {
+            return out.no(Some(tag), Some(Code::ReadOnly), "Mailbox is read-only");
+        }
+        let given: Vec<String> = flags
+            .iter()
+            .map(|f| f.to_string())
+            .filter(|f| f != "\\Recent")
+            .collect();
+        let targets = resolve(set, &selected.uids(), uid);
+        let mut changes = Vec::new();
+        for i in &targets {
+            let m = &mut selected.msgs[*i];
+            let mut next: Vec<String> = match kind {
+                StoreType::Replace => given.clone(),
+                StoreType::Add => {
+                    let mut f = m.flags.clone();
+                    f.extend(
+                        given
+                            .iter()
+                            .filter(|g| !m.flags.iter().any(|x| x.eq_ignore_ascii_case(g)))
+                            .cloned(),
+                    );
+                    f
+                }
+                StoreType::Remove => m
+                    .flags
+                    .iter()
+                    .filter(|x| !given.iter().any(|g| g.eq_ignore_ascii_case(x)))
+                    .cloned()
+                    .collect(),
+            };
+            next.dedup();
+            if next != m.flags {
+                m.flags = next;
+                changes.push((m.id, flag_text(&m.flags)));
+            }
+        }
+        if !changes.is_empty() {
+            if let Err(e) = self.state.store.set_flags(&changes).await {
+                return self.failed(out, tag, e);
+            }
+            self.state.access.changed(self.account_id());
+        }
+        if matches!(response, StoreResponse::Answer)
+            && let Some(selected) = &self.selected
+        {
+            for i in targets {
+                let m = &selected.msgs[i];
+                let mut items = Vec::new();
+                if uid {
+                    items.push(MessageDataItem::Uid(nz(m.uid)));
+                }
+                items.push(MessageDataItem::Flags(fetch::flags(&m.flags)));
+                if let Ok(items) = Vec1::try_from(items) {
+                    out.data(Data::Fetch {
+                        seq: nz(i as u32 + 1),
+                        items,
+                    });
+                }
+            }
+        }
+        out.ok(Some(tag), None, "STORE completed");
+    }
+
+    async fn copy_or_move(
+        &mut self,
+        tag: &Tag<'_>,
+        set: &SequenceSet,
+        target: &str,
+        uid: bool,
+        is_move: bool,
+        out: &mut Out,
+    ) {
+        let account_id = self.account_id();
+        let Some(selected) = &self.selected else {
+            return;
+        };
+        if is_move && selected.read_only {
+            return out.no(Some(tag), Some(Code::ReadOnly), "Mailbox is read-only");
+        }
+        let destination = match self.state.store.mailbox(account_id, target).await {
+            Ok(Some(m)) => m,
+            Ok(None) => return out.no(Some(tag), Some(Code::TryCreate), "No such mailbox"),
+            Err(e) => return self.failed(out, tag, e),
+        };
+        let targets = resolve(set, &selected.uids(), uid);
+        if targets.is_empty() {
+            return out.ok(Some(tag), None, "Nothing to do");
+        }
+        let source_uids: Vec<u32> = targets.iter().map(|i| selected.msgs[*i].uid).collect();
+        let new_uids: Vec<i64> = if is_move {
+            let ids: Vec<i64> = targets.iter().map(|i| selected.msgs[*i].id).collect();
+            match self.state.store.move_messages(&ids, destination.id).await {
+                Ok(u) => u,
+                Err(e) => return self.failed(out, tag, e),
+            }
+        } else {
+            let copies: Vec<NewMessage> = targets
+                .iter()
+                .map(|i| {
+                    let m = &selected.msgs[*i];
+                    NewMessage {
+                        blob: m.blob.clone(),
+                        size: m.size as i64,
+                        flags: flag_text(&m.flags),
+                        internal_date_ms: m.internal_date_ms,
+                    }
+                })
+                .collect();
+            match self
+                .state
+                .store
+                .append_messages(account_id, destination.id, &copies)
+                .await
+            {
+                Ok(Ok(u)) => u,
+                Ok(Err(MailboxError::OverQuota)) => {
+                    return out.no(Some(tag), Some(Code::OverQuota), "Mailbox quota exceeded");
+                }
+                Ok(Err(_)) => return out.no(Some(tag), None, "COPY failed"),
+                Err(e) => return self.failed(out, tag, e),
+            }
+        };
+        self.state.access.changed(account_id);
+        let new_uids: Vec<u32> = new_uids.into_iter().map(|u| u as u32).collect();
+        let code = match (uid_set(&source_uids), uid_set(&new_uids)) {
+            (Some(source), Some(destination_set)) => Some(Code::CopyUid {
+                uid_validity: nz(destination.uidvalidity as u32),
+                source,
+                destination: destination_set,
+            }),
+            _ => None,
+        };
+        if is_move {
+            out.ok(None, code, "Moved");
+            if let Some(selected) = &mut self.selected {
+                for i in targets.into_iter().rev() {
+                    selected.msgs.remove(i);
+                    out.data(Data::Expunge(nz(i as u32 + 1)));
+                }
+            }
+            out.ok(Some(tag), None, "MOVE completed");
+        } else {
+            out.ok(Some(tag), code, "COPY completed");
+        }
+    }
+}
