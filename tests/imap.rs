@@ -554,5 +554,127 @@ print("ok")
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(String::from_utf8_lossy(&out.stdout).contains("hello curl"));
+    // imap:// with STARTTLS required.
+    let out = tokio::process::Command::new("curl")
+        .args([
+            "-s",
+            "-k",
+            "--ssl-reqd",
+            "--max-time",
+            "20",
+            "-u",
+            "alice@example.test:alice password",
+        ])
+        .arg(format!(
+            "imap://127.0.0.1:{}/INBOX;UID=2",
+            s.imap.unwrap().port()
+        ))
+        .output()
+        .await
+        .expect("curl");
+    assert!(
+        out.status.success(),
+        "curl STARTTLS: {:?} {}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("hello curl"));
+    s.stop().await;
+}
+
+/// Runs `command` on a fresh session with the corpus message appended to
+/// INBOX, returning the untagged response lines it produced.
+async fn fetch_corpus(s: &TestServer, message: &[u8], command: &str) -> Vec<String> {
+    let dir = s.dir.path().to_path_buf();
+    let mut c = SmtpClient::connect_raw_tls(s.imaps.unwrap(), &dir).await;
+    c.read_line().await;
+    assert!(
+        c.line_cmd("l LOGIN alice@example.test \"alice password\"")
+            .await
+            .starts_with("l OK")
+    );
+    c.send(format!("a APPEND INBOX {{{}+}}\r\n", message.len()).as_bytes())
+        .await;
+    c.send(message).await;
+    c.send(b"\r\n").await;
+    assert!(c.read_line().await.unwrap().starts_with("a OK [APPENDUID"));
+    c.send(b"s SELECT INBOX\r\n").await;
+    while !c.read_line().await.unwrap().starts_with("s OK") {}
+    c.send(format!("f {command}\r\n").as_bytes()).await;
+    let mut lines = Vec::new();
+    loop {
+        let line = c.read_line().await.unwrap();
+        if line.starts_with("f ") {
+            assert!(line.starts_with("f OK"), "{line}");
+            return lines;
+        }
+        lines.push(line);
+    }
+}
+
+#[tokio::test]
+async fn corpus_bodystructure_and_envelope() {
+    let s = server("").await;
+    let message = std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/corpus/nested.eml"
+    ))
+    .unwrap();
+    let lines = fetch_corpus(&s, &message, "FETCH 1 (BODYSTRUCTURE ENVELOPE)").await;
+    // Derived by hand from tests/corpus/nested.eml: part sizes are the octets
+    // between a part's header and the CRLF that starts the next boundary;
+    // decoded non-ASCII names come back as RFC 2047 words (7-bit output).
+    let text = "(\"TEXT\" \"PLAIN\" (\"CHARSET\" \"utf-8\") NIL NIL \"8BIT\" 25 2 NIL NIL NIL NIL)";
+    let html = "(\"TEXT\" \"HTML\" (\"CHARSET\" \"utf-8\") NIL NIL \"QUOTED-PRINTABLE\" 17 1 NIL NIL NIL NIL)";
+    let alternative =
+        format!("({text}{html} \"ALTERNATIVE\" (\"BOUNDARY\" \"inner\") NIL NIL NIL)");
+    let name = "\"=?utf-8?b?w6RyZ2VyLnBkZg==?=\"";
+    let pdf = format!(
+        "(\"APPLICATION\" \"PDF\" (\"NAME\" {name}) NIL NIL \"BASE64\" 12 NIL (\"ATTACHMENT\" (\"FILENAME\" {name})) NIL NIL)"
+    );
+    let carol = "((\"Carol\" NIL \"carol\" \"example.test\"))";
+    let inner_env = format!(
+        "(\"Sun, 1 Nov 2026 09:00:00 +0000\" \"inner message\" {carol} {carol} {carol} ((NIL NIL \"alice\" \"example.test\")) NIL NIL NIL NIL)"
+    );
+    let inner_body =
+        "(\"TEXT\" \"PLAIN\" (\"CHARSET\" \"us-ascii\") NIL NIL \"7BIT\" 10 1 NIL NIL NIL NIL)";
+    let rfc822 = format!(
+        "(\"MESSAGE\" \"RFC822\" NIL NIL NIL \"7BIT\" 132 {inner_env} {inner_body} 6 NIL NIL NIL NIL)"
+    );
+    let structure =
+        format!("({alternative}{pdf}{rfc822} \"MIXED\" (\"BOUNDARY\" \"outer\") NIL NIL NIL)");
+    let joerg = "((\"=?utf-8?b?SsO2cmc=?=\" NIL \"joerg\" \"example.test\"))";
+    let envelope = format!(
+        "(\"Mon, 2 Nov 2026 10:00:00 +0100\" \"=?utf-8?q?Gr=C3=BC=C3=9Fe?= und mehr\" {joerg} {joerg} {joerg} \
+         ((\"Bob\" NIL \"bob\" \"example.test\")(NIL NIL \"carol\" \"example.test\")) ((\"Team, All\" NIL \"team\" \"example.test\")) \
+         NIL NIL \"<corpus-1@example.test>\")"
+    );
+    assert_eq!(
+        lines,
+        vec![format!(
+            "* 1 FETCH (BODYSTRUCTURE {structure} ENVELOPE {envelope})"
+        )]
+    );
+
+    // Sections, including those of the encapsulated message, and partials.
+    let got = fetch_corpus(
+        &s,
+        &message,
+        "FETCH 2 (BODY.PEEK[1.1] BODY.PEEK[3.HEADER.FIELDS (SUBJECT)] BODY.PEEK[3.TEXT] BODY.PEEK[2.MIME] BODY.PEEK[HEADER.FIELDS (Message-ID)] BODY.PEEK[2]<0.4> BODY.PEEK[9])",
+    )
+    .await
+    .join("\n");
+    assert!(got.contains("BODY[1.1] {25}\nHallö Welt\nzweite Zeile BODY[3.HEADER.FIELDS (SUBJECT)] {26}\nSubject: inner message\n\n"), "{got}");
+    assert!(got.contains("BODY[3.TEXT] \"inner body\""), "{got}");
+    assert!(
+        got.contains("BODY[2.MIME] {171}\nContent-Type: application/pdf;"),
+        "{got}"
+    );
+    assert!(
+        got.contains("BODY[HEADER.FIELDS (Message-ID)] {39}\nMessage-ID: <corpus-1@example.test>"),
+        "{got}"
+    );
+    assert!(got.contains("BODY[2]<0> \"JVBE\""), "{got}");
+    assert!(got.contains("BODY[9] NIL"), "{got}");
     s.stop().await;
 }

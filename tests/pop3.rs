@@ -251,5 +251,26 @@ print("ok")
     );
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("second message"), "{text}");
+    // pop3:// with STLS required.
+    let out = tokio::process::Command::new("curl")
+        .args([
+            "-s",
+            "-k",
+            "--ssl-reqd",
+            "--max-time",
+            "20",
+            "-u",
+            "alice@example.test:alice password",
+        ])
+        .arg(format!("pop3://127.0.0.1:{}/1", s.pop3.unwrap().port()))
+        .output()
+        .await
+        .expect("curl");
+    assert!(
+        out.status.success(),
+        "curl STLS: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("second message"));
     s.stop().await;
 }

@@ -73,9 +73,23 @@ pub fn internal_date(ms: i64) -> Option<DateTime> {
     DateTime::try_from(dt).ok()
 }
 
+/// Decoded text back into 7-bit form: non-ASCII as an RFC 2047 encoded
+/// word, which every client decodes, instead of raw 8-bit in a literal.
+fn seven_bit(text: &str) -> String {
+    if text.is_ascii() {
+        text.to_string()
+    } else {
+        use base64::Engine;
+        format!(
+            "=?utf-8?b?{}?=",
+            base64::engine::general_purpose::STANDARD.encode(text)
+        )
+    }
+}
+
 fn address(a: &AddressData) -> Address<'static> {
     Address {
-        name: nstr(a.name.as_deref()),
+        name: nstr(a.name.as_deref().map(seven_bit).as_deref()),
         adl: NString(None),
         mailbox: nstr(Some(&a.mailbox)),
         host: nstr(Some(&a.host)),
@@ -100,7 +114,7 @@ pub fn envelope(e: &EnvelopeData) -> Envelope<'static> {
 
 fn params(p: &[(String, String)]) -> Vec<(IString<'static>, IString<'static>)> {
     p.iter()
-        .map(|(k, v)| (istring(&k.to_ascii_uppercase()), istring(v)))
+        .map(|(k, v)| (istring(&k.to_ascii_uppercase()), istring(&seven_bit(v))))
         .collect()
 }
 
