@@ -33,6 +33,8 @@ pub struct AppState {
     pub committer: Committer,
     pub tokens: TokenKeys,
     pub access: Access,
+    /// DNS for delivery and sender checks (`[dns] nameservers`).
+    pub resolver: Arc<mail_auth::MessageAuthenticator>,
 }
 
 /// A server whose sockets are bound but which does not serve yet.
@@ -99,6 +101,7 @@ impl Server {
             None => None,
         };
         let access = Access::new();
+        let resolver = Arc::new(crate::dns::resolver(&config.dns)?);
         let committer = Committer::start(store.clone(), access.clone());
         let state = AppState {
             config: Arc::new(config),
@@ -107,6 +110,7 @@ impl Server {
             committer,
             tokens,
             access,
+            resolver,
         };
         Ok(Self {
             state,
@@ -269,6 +273,11 @@ impl Server {
             let dispatcher = crate::events::webhooks::run(self.state.clone(), shutdown.clone());
             tasks.spawn(async move {
                 dispatcher.await;
+                Ok(())
+            });
+            let outbound = crate::smtp::outbound::run(self.state.clone(), shutdown.clone());
+            tasks.spawn(async move {
+                outbound.await;
                 Ok(())
             });
             let notifier = crate::events::notify::run(self.state.clone(), shutdown.clone());

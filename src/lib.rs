@@ -11,6 +11,8 @@
 //! - [`events`]     — event types and payloads, the webhook dispatcher, admin notification emails
 //! - [`store`]      — the [`store::Store`] over SQLite or PostgreSQL, one module per aggregate
 //! - [`screening`]  — policy decisions: relay control, sender rules, IP shield
+//! - [`dkim`]       — DKIM key generation, the TXT record to publish, signing
+//! - [`dns`]        — the resolver (hickory via mail-auth) on `[dns] nameservers`
 //! - [`delivery`]   — group commit of accepted messages into mailboxes and the queue
 //! - [`smtp`]       — SMTP listeners: framing (bytes → commands), session state machine, I/O loop
 //! - [`imap`]       — IMAP4rev1 with IDLE, UIDPLUS, MOVE, SPECIAL-USE over mailbox snapshots
@@ -26,6 +28,8 @@ pub mod auth;
 pub mod cli;
 pub mod config;
 pub mod delivery;
+pub mod dkim;
+pub mod dns;
 pub mod events;
 pub mod imap;
 pub mod net;

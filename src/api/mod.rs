@@ -36,7 +36,9 @@ pub fn router(state: AppState) -> Router {
         .merge(v1::aliases::router())
         .merge(v1::settings::router())
         .merge(v1::events::router())
-        .merge(v1::webhooks::router());
+        .merge(v1::webhooks::router())
+        .merge(v1::dkim::router())
+        .merge(v1::queue::router());
     Router::new()
         .nest("/v1", v1)
         .route("/healthz", get(healthz))

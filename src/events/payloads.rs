@@ -80,6 +80,48 @@ pub struct MessageQueued {
     pub client_ip: String,
 }
 
+/// `message.delivered`: one per remote recipient.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct MessageDelivered {
+    pub message_id: String,
+    /// The queue entry (`/v1/queue/{id}`).
+    pub queue_id: i64,
+    pub sender: String,
+    pub recipient: String,
+    /// `host:port` that accepted it.
+    pub remote_host: String,
+    /// Whether the session was encrypted (STARTTLS).
+    pub tls: bool,
+    pub tls_cipher: Option<String>,
+    /// The remote server's reply to the end of data.
+    pub reply: String,
+    pub attempts: i64,
+}
+
+/// `message.deferred`: a temporary failure; another attempt is scheduled.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct MessageDeferred {
+    pub message_id: String,
+    pub queue_id: i64,
+    pub sender: String,
+    pub recipient: String,
+    pub reply: String,
+    pub attempts: i64,
+    /// RFC 3339.
+    pub next_attempt_at: String,
+}
+
+/// `message.bounced`: a permanent failure (or too long in the queue).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct MessageBounced {
+    pub message_id: String,
+    pub queue_id: i64,
+    pub sender: String,
+    pub recipient: String,
+    pub reply: String,
+    pub attempts: i64,
+}
+
 /// `webhook.test`
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct WebhookTest {
@@ -110,6 +152,9 @@ impl EventType {
             Self::MessageReceived => "MessageReceived",
             Self::MessageRejected => "MessageRejected",
             Self::MessageQueued => "MessageQueued",
+            Self::MessageDelivered => "MessageDelivered",
+            Self::MessageDeferred => "MessageDeferred",
+            Self::MessageBounced => "MessageBounced",
             Self::WebhookTest => "WebhookTest",
             Self::WebhookDisabled => "WebhookDisabled",
             _ => return None,

@@ -8,6 +8,7 @@
 pub mod connection;
 pub mod framing;
 pub mod message;
+pub mod outbound;
 pub mod server;
 pub mod session;
 

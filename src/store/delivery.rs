@@ -147,8 +147,8 @@ impl Store {
             }
             if let (Some(blob), false) = (&d.queue_blob, d.remote.is_empty()) {
                 let message_id: i64 = sqlx::query_scalar(
-                    "INSERT INTO queue_messages (blob, sender, size, account, client_ip, created_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+                    "INSERT INTO queue_messages (blob, sender, size, account, client_ip, created_at, queue_id) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
                 )
                 .bind(blob.hash.clone())
                 .bind(d.sender.clone())
@@ -156,6 +156,7 @@ impl Store {
                 .bind(d.account.clone())
                 .bind(d.client_ip.clone())
                 .bind(now)
+                .bind(d.queue_id.clone())
                 .fetch_one(&mut *tx)
                 .await?;
                 for r in &d.remote {

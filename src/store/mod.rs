@@ -12,11 +12,13 @@ pub mod accounts;
 pub mod aliases;
 pub mod blobs;
 pub mod delivery;
+pub mod dkim;
 pub mod domains;
 pub mod events;
 pub mod keys;
 pub mod mailboxes;
 pub mod notifications;
+pub mod queue;
 pub mod settings;
 pub mod webhooks;
 
@@ -81,6 +83,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         4,
         include_str!("../../migrations/sqlite/0004_admin_notifications.sql"),
         include_str!("../../migrations/postgres/0004_admin_notifications.sql"),
+    ),
+    (
+        5,
+        include_str!("../../migrations/sqlite/0005_outbound.sql"),
+        include_str!("../../migrations/postgres/0005_outbound.sql"),
     ),
 ];
 

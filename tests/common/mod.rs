@@ -3,6 +3,8 @@
 //! `RAMPART_TEST_DATABASE_URL` is set), and an HTTP client.
 #![allow(dead_code)]
 
+pub mod dns;
+pub mod mx;
 pub mod smtp;
 
 use std::net::SocketAddr;

@@ -2,8 +2,10 @@
 
 pub mod accounts;
 pub mod aliases;
+pub mod dkim;
 pub mod domains;
 pub mod events;
+pub mod queue;
 pub mod settings;
 pub mod tokens;
 pub mod webhooks;

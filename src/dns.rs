@@ -1,0 +1,38 @@
+//! The DNS resolver every lookup goes through (MX for delivery, TXT for
+//! DKIM, and later SPF/DMARC/PTR): hickory via mail-auth, pointed at
+//! `[dns] nameservers` when configured, the system's otherwise.
+
+use std::net::{IpAddr, SocketAddr};
+use std::time::Duration;
+
+use mail_auth::MessageAuthenticator;
+use mail_auth::hickory_resolver::config::{
+    ConnectionConfig, NameServerConfig, ResolverConfig, ResolverOpts,
+};
+
+use crate::config::DnsConfig;
+
+/// Builds the resolver. Must run inside the tokio runtime.
+pub fn resolver(config: &DnsConfig) -> anyhow::Result<MessageAuthenticator> {
+    if config.nameservers.is_empty() {
+        return MessageAuthenticator::new_system_conf()
+            .map_err(|e| anyhow::anyhow!("system resolver: {e}"));
+    }
+    let mut servers = Vec::new();
+    for ns in &config.nameservers {
+        let addr: SocketAddr = match ns.parse::<SocketAddr>() {
+            Ok(a) => a,
+            Err(_) => SocketAddr::new(ns.parse::<IpAddr>()?, 53),
+        };
+        let mut udp = ConnectionConfig::udp();
+        udp.port = addr.port();
+        let mut tcp = ConnectionConfig::tcp();
+        tcp.port = addr.port();
+        servers.push(NameServerConfig::new(addr.ip(), true, vec![udp, tcp]));
+    }
+    let mut opts = ResolverOpts::default();
+    opts.timeout = Duration::from_millis(config.timeout_ms);
+    opts.attempts = 2;
+    MessageAuthenticator::new(ResolverConfig::from_name_servers(servers), opts)
+        .map_err(|e| anyhow::anyhow!("dns.nameservers: {e}"))
+}

@@ -1,0 +1,94 @@
+//! A DNS server for tests on 127.0.0.1 (UDP), answering from a zone the
+//! test can change while it runs.
+
+use std::collections::HashMap;
+use std::net::{Ipv4Addr, SocketAddr};
+use std::sync::{Arc, Mutex};
+
+use mail_auth::hickory_resolver::proto::op::{Message, ResponseCode};
+use mail_auth::hickory_resolver::proto::rr::rdata::{A, MX, TXT};
+use mail_auth::hickory_resolver::proto::rr::{Name, RData, Record, RecordType};
+
+/// Records by (lower-case name without the final dot, type).
+type Records = HashMap<(String, RecordType), Vec<RData>>;
+
+#[derive(Clone, Default)]
+pub struct Zone(Arc<Mutex<Records>>);
+
+impl Zone {
+    fn add(&self, name: &str, kind: RecordType, data: RData) {
+        let key = (name.trim_end_matches('.').to_ascii_lowercase(), kind);
+        self.0.lock().unwrap().entry(key).or_default().push(data);
+    }
+
+    pub fn mx(&self, domain: &str, preference: u16, host: &str) {
+        let host = if host.ends_with('.') {
+            host.to_string()
+        } else {
+            format!("{host}.")
+        };
+        self.add(
+            domain,
+            RecordType::MX,
+            RData::MX(MX::new(preference, Name::from_ascii(&host).unwrap())),
+        );
+    }
+
+    pub fn a(&self, name: &str, ip: Ipv4Addr) {
+        self.add(name, RecordType::A, RData::A(A(ip)));
+    }
+
+    /// A TXT record, split into 255-octet strings as DNS requires.
+    pub fn txt(&self, name: &str, value: &str) {
+        let chunks = value
+            .as_bytes()
+            .chunks(255)
+            .map(|c| String::from_utf8(c.to_vec()).unwrap())
+            .collect();
+        self.add(name, RecordType::TXT, RData::TXT(TXT::new(chunks)));
+    }
+}
+
+/// Starts the server; it answers until the test ends.
+pub async fn start(zone: Zone) -> SocketAddr {
+    let socket = tokio::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    let addr = socket.local_addr().unwrap();
+    tokio::spawn(async move {
+        let mut buf = [0u8; 4096];
+        loop {
+            let Ok((n, peer)) = socket.recv_from(&mut buf).await else {
+                break;
+            };
+            let Ok(request) = Message::from_vec(&buf[..n]) else {
+                continue;
+            };
+            let mut response = Message::response(request.metadata.id, request.metadata.op_code);
+            response.metadata.authoritative = true;
+            response.metadata.recursion_desired = request.metadata.recursion_desired;
+            response.metadata.recursion_available = true;
+            let mut known = false;
+            {
+                let records = zone.0.lock().unwrap();
+                for q in &request.queries {
+                    let name = q
+                        .name()
+                        .to_ascii()
+                        .trim_end_matches('.')
+                        .to_ascii_lowercase();
+                    known |= records.keys().any(|(n, _)| *n == name);
+                    for data in records.get(&(name, q.query_type())).into_iter().flatten() {
+                        response.add_answer(Record::from_rdata(q.name().clone(), 60, data.clone()));
+                    }
+                }
+            }
+            response.add_queries(request.queries.clone());
+            if !known {
+                response.metadata.response_code = ResponseCode::NXDomain;
+            }
+            if let Ok(bytes) = response.to_vec() {
+                let _ = socket.send_to(&bytes, peer).await;
+            }
+        }
+    });
+    addr
+}
