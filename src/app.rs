@@ -102,7 +102,7 @@ impl Server {
         };
         let access = Access::new();
         let resolver = Arc::new(crate::dns::resolver(&config.dns)?);
-        let committer = Committer::start(store.clone(), access.clone());
+        let committer = Committer::start(store.clone(), blobs.clone(), access.clone());
         let state = AppState {
             config: Arc::new(config),
             store,

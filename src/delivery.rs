@@ -6,6 +6,7 @@
 use tokio::sync::{mpsc, oneshot};
 
 use crate::access::Access;
+use crate::store::blobs::BlobStore;
 use crate::store::delivery::Delivery;
 use crate::store::{Store, StoreError};
 
@@ -19,9 +20,9 @@ pub struct Committer {
 
 impl Committer {
     /// Starts the committer task; it ends when every handle is dropped.
-    pub fn start(store: Store, access: Access) -> Self {
+    pub fn start(store: Store, blobs: BlobStore, access: Access) -> Self {
         let (tx, rx) = mpsc::channel(4096);
-        tokio::spawn(run(store, access, rx));
+        tokio::spawn(run(store, blobs, access, rx));
         Self { tx }
     }
 
@@ -39,6 +40,7 @@ impl Committer {
 
 async fn run(
     store: Store,
+    blobs: BlobStore,
     access: Access,
     mut rx: mpsc::Receiver<(Delivery, oneshot::Sender<Result<(), String>>)>,
 ) {
@@ -52,6 +54,15 @@ async fn run(
             }
         }
         let (deliveries, waiters): (Vec<Delivery>, Vec<_>) = batch.drain(..).unzip();
+        // Blobs were written without a flush; one flush makes the whole
+        // batch's blobs durable before any row points at them.
+        if let Err(e) = blobs.sync().await {
+            tracing::error!(error = %e, "flushing message blobs failed");
+            for done in waiters {
+                let _ = done.send(Err(format!("flushing message files: {e}")));
+            }
+            continue;
+        }
         let result = store.commit_deliveries(&deliveries).await;
         for d in &deliveries {
             for r in &d.local {

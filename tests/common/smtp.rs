@@ -171,6 +171,18 @@ impl SmtpClient {
         }
     }
 
+    /// A client over an already connected socket; reads nothing yet.
+    pub fn from_stream(tcp: TcpStream) -> Self {
+        Self {
+            stream: ClientStream::Plain(tcp),
+            buf: Vec::new(),
+            greeting: Reply {
+                code: 0,
+                text: String::new(),
+            },
+        }
+    }
+
     /// A client that reads no greeting (for line protocols other than SMTP).
     pub async fn connect_raw(addr: SocketAddr) -> Self {
         let tcp = TcpStream::connect(addr).await.expect("connect");

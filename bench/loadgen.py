@@ -1,0 +1,94 @@
+#!/usr/bin/env python3
+"""SMTP load for the benchmark: latency of end-of-DATA -> 250, and idle
+connections. Only talks to 127.0.0.1.
+
+  loadgen.py latency PORT SESSIONS MESSAGES SIZE RCPT   -> JSON {rate, p50_ms, p99_ms, ...}
+  loadgen.py idle PORT COUNT SECONDS PID                 -> JSON {connections, rss_kib}
+"""
+import asyncio, json, sys, time
+
+
+async def reply(reader):
+    while True:
+        line = await reader.readline()
+        if not line:
+            raise ConnectionError("closed")
+        if line[3:4] != b"-":
+            return int(line[:3])
+
+
+async def session(port, count, body, rcpt, latencies, errors):
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    await reply(reader)
+    writer.write(b"EHLO loadgen.bench\r\n")
+    await reply(reader)
+    for _ in range(count):
+        writer.write(b"MAIL FROM:<load@sender.bench>\r\nRCPT TO:<" + rcpt.encode() + b">\r\nDATA\r\n")
+        codes = [await reply(reader) for _ in range(3)]
+        if codes != [250, 250, 354]:
+            errors.append(codes)
+            writer.write(b"RSET\r\n")
+            await reply(reader)
+            continue
+        writer.write(body)
+        start = time.perf_counter()
+        writer.write(b".\r\n")
+        await writer.drain()
+        code = await reply(reader)
+        latencies.append(time.perf_counter() - start)
+        if code != 250:
+            errors.append(code)
+    writer.write(b"QUIT\r\n")
+    await writer.drain()
+    writer.close()
+
+
+async def latency(port, sessions, messages, size, rcpt):
+    line = b"x" * 70 + b"\r\n"
+    body = b"Subject: bench\r\nFrom: load@sender.bench\r\n\r\n" + line * max(1, size // len(line))
+    latencies, errors = [], []
+    per = messages // sessions
+    start = time.perf_counter()
+    await asyncio.gather(*(session(port, per, body, rcpt, latencies, errors) for _ in range(sessions)))
+    elapsed = time.perf_counter() - start
+    latencies.sort()
+    pick = lambda q: latencies[min(len(latencies) - 1, int(q * len(latencies)))] * 1000 if latencies else None
+    return {"messages": len(latencies), "errors": len(errors), "seconds": round(elapsed, 3),
+            "rate": round(len(latencies) / elapsed, 1), "p50_ms": round(pick(0.50), 2), "p99_ms": round(pick(0.99), 2)}
+
+
+def rss_kib(pid):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return None
+
+
+async def idle(port, count, seconds, pid):
+    conns = []
+    for _ in range(count):
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        await reply(reader)
+        conns.append(writer)
+    await asyncio.sleep(seconds)
+    rss = rss_kib(pid)
+    for w in conns:
+        w.close()
+    return {"connections": len(conns), "rss_kib": rss}
+
+
+def main():
+    mode = sys.argv[1]
+    if mode == "latency":
+        port, sessions, messages, size = map(int, sys.argv[2:6])
+        print(json.dumps(asyncio.run(latency(port, sessions, messages, size, sys.argv[6]))))
+    elif mode == "idle":
+        port, count, seconds, pid = map(int, sys.argv[2:6])
+        print(json.dumps(asyncio.run(idle(port, count, seconds, pid))))
+    else:
+        sys.exit(__doc__)
+
+
+if __name__ == "__main__":
+    main()
