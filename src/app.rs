@@ -64,7 +64,7 @@ impl Server {
             .with_context(|| format!("opening the database {}", redact(&config.database_url())))?;
         let tokens = TokenKeys::from_secret(&store.signing_key().await?);
         let tls = crate::net::tls::server_config(&config)?;
-        let blobs = BlobStore::new(&config.data_dir).with_context(|| {
+        let blobs = BlobStore::for_config(&config, store.clone()).with_context(|| {
             format!(
                 "creating the blob store under {}",
                 config.data_dir.display()

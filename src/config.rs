@@ -27,6 +27,8 @@ pub struct Config {
     pub public_ips: Vec<IpAddr>,
     /// `human` (default) or `json` log lines.
     pub log_format: LogFormat,
+    /// Where message bodies live: `database` (default) or `files`.
+    pub blob_storage: BlobStorage,
     pub listeners: Listeners,
     pub tls: TlsConfig,
     pub dns: DnsConfig,
@@ -34,6 +36,16 @@ pub struct Config {
     pub webhooks: WebhooksConfig,
     pub smtp: SmtpConfig,
     pub access: AccessConfig,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum BlobStorage {
+    /// In the database, committed with the rows that reference them.
+    #[default]
+    Database,
+    /// Files under `data_dir/blobs`.
+    Files,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
@@ -231,6 +243,7 @@ impl Default for Config {
             public_url: None,
             public_ips: Vec::new(),
             log_format: LogFormat::Human,
+            blob_storage: BlobStorage::Database,
             listeners: Listeners::default(),
             tls: TlsConfig::default(),
             dns: DnsConfig::default(),

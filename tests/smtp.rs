@@ -722,3 +722,25 @@ async fn shutdown_says_421_to_idle_sessions() {
     assert!(r.is(421, "4.3.0"), "{r:?}");
     stop.await.unwrap();
 }
+
+#[tokio::test]
+async fn file_blob_storage_delivers_too() {
+    let s = server("blob_storage = \"files\"\n").await;
+    let mut c = SmtpClient::connect(s.smtp.unwrap()).await;
+    c.cmd("EHLO a.test").await;
+    c.cmd("MAIL FROM:<x@outside.test>").await;
+    c.cmd("RCPT TO:<alice@example.test>").await;
+    c.cmd("DATA").await;
+    c.send(b"Subject: on disk\r\n\r\nfile body\r\n.\r\n").await;
+    assert_eq!(c.reply().await.code, 250);
+    let stored = inbox(&s, "alice@example.test").await;
+    assert_eq!(
+        after_trace(&stored[0]),
+        b"Subject: on disk\r\n\r\nfile body\r\n"
+    );
+    assert!(
+        s.dir.path().join("blobs").read_dir().unwrap().count() > 1,
+        "the message is a file under data_dir/blobs"
+    );
+    s.stop().await;
+}

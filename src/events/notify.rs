@@ -137,14 +137,14 @@ async fn send(state: &AppState, n: &PendingNotification) -> anyhow::Result<bool>
         Some(
             state
                 .blobs
-                .put(format!("Return-Path: <>\r\n{message}").into_bytes())
+                .stage(format!("Return-Path: <>\r\n{message}").into_bytes())
                 .await?,
         )
     };
     let queue_blob = if remote.is_empty() {
         None
     } else {
-        Some(state.blobs.put(message.into_bytes()).await?)
+        Some(state.blobs.stage(message.into_bytes()).await?)
     };
     let delivery = Delivery {
         queue_id: format!("N{:016X}", rand::random::<u64>()),

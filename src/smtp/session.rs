@@ -768,7 +768,7 @@ impl Session {
             copy.extend_from_slice(format!("Return-Path: <{sender}>\r\n").as_bytes());
             copy.extend_from_slice(received.as_bytes());
             copy.extend_from_slice(&body);
-            match blobs.put_unsynced(copy).await {
+            match blobs.stage(copy).await {
                 Ok(b) => Some(b),
                 Err(e) => return self.storage_failure(e.to_string()),
             }
@@ -779,7 +779,7 @@ impl Session {
             let mut copy = Vec::with_capacity(body.len() + received.len());
             copy.extend_from_slice(received.as_bytes());
             copy.extend_from_slice(&body);
-            match blobs.put_unsynced(copy).await {
+            match blobs.stage(copy).await {
                 Ok(b) => Some(b),
                 Err(e) => return self.storage_failure(e.to_string()),
             }

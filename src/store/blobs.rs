@@ -1,18 +1,32 @@
-//! The BlobStore: message bodies as files under `data_dir/blobs`, named by
-//! their SHA-256 so identical content is stored once.
+//! The BlobStore: message bodies, named by their SHA-256.
 //!
-//! A blob is written to a temporary file, fsynced, renamed into place and its
-//! directory fsynced before anyone references it: once `put` returns, the
-//! bytes survive a crash, and a database row never points at a missing file.
+//! Two places can hold them (`blob_storage` in the config):
+//! - `database` (default): a `blobs` table, written in the same transaction
+//!   as the rows that point at them. A group of messages then costs one
+//!   commit and one fsync, and a cluster shares nothing but its database.
+//! - `files`: files under `data_dir/blobs`. [`BlobStore::put`] writes,
+//!   fsyncs and renames into place before returning; [`BlobStore::stage`]
+//!   skips the flush so that the group committer can flush a whole batch
+//!   with one `syncfs` before committing the rows.
+//!
+//! Either way no row ever points at bytes that are not on stable storage.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
 
-#[derive(Debug, Clone)]
+use super::{Store, now_ms};
+
+#[derive(Clone)]
 pub struct BlobStore {
-    root: PathBuf,
+    backend: Backend,
+}
+
+#[derive(Clone)]
+enum Backend {
+    Files { root: PathBuf },
+    Database(Store),
 }
 
 /// A stored blob: its hash (the name) and size.
@@ -22,79 +36,111 @@ pub struct BlobRef {
     pub size: u64,
 }
 
+/// A blob on its way into a group commit.
+#[derive(Debug, Clone)]
+pub struct StagedBlob {
+    pub blob: BlobRef,
+    /// The bytes, when they are written with the commit (database storage);
+    /// `None` when they are already in place (files, flushed by the batch).
+    pub bytes: Option<Vec<u8>>,
+}
+
+impl StagedBlob {
+    /// A blob already stored durably.
+    pub fn stored(blob: BlobRef) -> Self {
+        Self { blob, bytes: None }
+    }
+}
+
+fn not_found() -> std::io::Error {
+    std::io::Error::new(std::io::ErrorKind::NotFound, "no such blob")
+}
+
+pub fn hash_of(bytes: &[u8]) -> String {
+    hex(&Sha256::digest(bytes))
+}
+
 impl BlobStore {
-    pub fn new(data_dir: &Path) -> std::io::Result<Self> {
+    /// Files under `data_dir/blobs`.
+    pub fn files(data_dir: &Path) -> std::io::Result<Self> {
         let root = data_dir.join("blobs");
         std::fs::create_dir_all(root.join("tmp"))?;
-        Ok(Self { root })
+        Ok(Self {
+            backend: Backend::Files { root },
+        })
     }
 
-    fn path(&self, hash: &str) -> Option<PathBuf> {
-        if hash.len() != 64 || !hash.bytes().all(|b| b.is_ascii_hexdigit()) {
-            return None;
+    /// The `blobs` table of `store`.
+    pub fn database(store: Store) -> Self {
+        Self {
+            backend: Backend::Database(store),
         }
-        Some(self.root.join(&hash[..2]).join(hash))
+    }
+
+    /// The storage the configuration names.
+    pub fn for_config(config: &crate::config::Config, store: Store) -> std::io::Result<Self> {
+        match config.blob_storage {
+            crate::config::BlobStorage::Database => Ok(Self::database(store)),
+            crate::config::BlobStorage::Files => Self::files(&config.data_dir),
+        }
     }
 
     /// Stores `bytes` durably and returns its reference.
     pub async fn put(&self, bytes: Vec<u8>) -> std::io::Result<BlobRef> {
-        let store = self.clone();
-        tokio::task::spawn_blocking(move || store.put_blocking(&bytes))
-            .await
-            .map_err(std::io::Error::other)?
-    }
-
-    fn put_blocking(&self, bytes: &[u8]) -> std::io::Result<BlobRef> {
-        self.write_blocking(bytes, true)
-    }
-
-    fn write_blocking(&self, bytes: &[u8], durable: bool) -> std::io::Result<BlobRef> {
-        let hash = hex(&Sha256::digest(bytes));
-        let size = bytes.len() as u64;
-        let final_path = self
-            .path(&hash)
-            .ok_or_else(|| std::io::Error::other("bad hash"))?;
-        // An existing file is trusted only when it was written durably; an
-        // unsynced one may not have survived a crash, so it is written again.
-        if durable && final_path.exists() {
-            return Ok(BlobRef { hash, size });
+        match &self.backend {
+            Backend::Files { root } => {
+                let root = root.clone();
+                tokio::task::spawn_blocking(move || write_file(&root, &bytes, true))
+                    .await
+                    .map_err(std::io::Error::other)?
+            }
+            Backend::Database(store) => {
+                let blob = BlobRef {
+                    hash: hash_of(&bytes),
+                    size: bytes.len() as u64,
+                };
+                let mut tx = store.begin().await.map_err(std::io::Error::other)?;
+                insert(&mut tx, &blob, &bytes)
+                    .await
+                    .map_err(std::io::Error::other)?;
+                tx.commit().await.map_err(std::io::Error::other)?;
+                Ok(blob)
+            }
         }
-        let dir = final_path
-            .parent()
-            .ok_or_else(|| std::io::Error::other("blob path has no parent"))?;
-        std::fs::create_dir_all(dir)?;
-        let tmp = self
-            .root
-            .join("tmp")
-            .join(format!("{hash}.{}", rand::random::<u64>()));
-        let mut file = std::fs::File::create(&tmp)?;
-        file.write_all(bytes)?;
-        if durable {
-            file.sync_all()?;
-        }
-        drop(file);
-        std::fs::rename(&tmp, &final_path)?;
-        if durable {
-            // The rename is durable only once the directory entry is.
-            std::fs::File::open(dir)?.sync_all()?;
-        }
-        Ok(BlobRef { hash, size })
     }
 
-    /// Writes a blob without waiting for the disk: the caller must call
-    /// [`BlobStore::sync`] before anything references it. This is how
-    /// concurrent messages share one flush (group commit).
-    pub async fn put_unsynced(&self, bytes: Vec<u8>) -> std::io::Result<BlobRef> {
-        let store = self.clone();
-        tokio::task::spawn_blocking(move || store.write_blocking(&bytes, false))
-            .await
-            .map_err(std::io::Error::other)?
+    /// Prepares a blob for a group commit without waiting for the disk. The
+    /// committer makes it durable together with its batch.
+    pub async fn stage(&self, bytes: Vec<u8>) -> std::io::Result<StagedBlob> {
+        match &self.backend {
+            Backend::Files { root } => {
+                let root = root.clone();
+                let blob = tokio::task::spawn_blocking(move || write_file(&root, &bytes, false))
+                    .await
+                    .map_err(std::io::Error::other)??;
+                Ok(StagedBlob { blob, bytes: None })
+            }
+            Backend::Database(_) => {
+                let blob = BlobRef {
+                    hash: hash_of(&bytes),
+                    size: bytes.len() as u64,
+                };
+                Ok(StagedBlob {
+                    blob,
+                    bytes: Some(bytes),
+                })
+            }
+        }
     }
 
-    /// Makes every blob written so far durable: one `syncfs` of the file
-    /// system that holds them (data, inodes and directory entries alike).
+    /// Makes every staged file durable: one `syncfs` of the file system that
+    /// holds them (data, inodes and directory entries alike). Nothing to do
+    /// for database storage, whose commit is the flush.
     pub async fn sync(&self) -> std::io::Result<()> {
-        let root = self.root.clone();
+        let Backend::Files { root } = &self.backend else {
+            return Ok(());
+        };
+        let root = root.clone();
         tokio::task::spawn_blocking(move || {
             let dir = std::fs::File::open(&root)?;
             sync_filesystem(&dir)
@@ -105,11 +151,76 @@ impl BlobStore {
 
     /// Reads a whole blob.
     pub async fn get(&self, hash: &str) -> std::io::Result<Vec<u8>> {
-        let path = self
-            .path(hash)
-            .ok_or_else(|| std::io::Error::new(std::io::ErrorKind::NotFound, "no such blob"))?;
-        tokio::fs::read(path).await
+        match &self.backend {
+            Backend::Files { root } => {
+                let path = file_path(root, hash).ok_or_else(not_found)?;
+                tokio::fs::read(path).await
+            }
+            Backend::Database(store) => {
+                let data: Option<Vec<u8>> =
+                    sqlx::query_scalar("SELECT data FROM blobs WHERE hash = $1")
+                        .bind(hash)
+                        .fetch_optional(store.reader())
+                        .await
+                        .map_err(std::io::Error::other)?;
+                data.ok_or_else(not_found)
+            }
+        }
     }
+}
+
+/// Inserts a blob row inside the caller's transaction (identical content is
+/// stored once).
+pub async fn insert(
+    tx: &mut sqlx::AnyConnection,
+    blob: &BlobRef,
+    bytes: &[u8],
+) -> Result<(), sqlx::Error> {
+    sqlx::query("INSERT INTO blobs (hash, size, data, created_at) VALUES ($1, $2, $3, $4) ON CONFLICT (hash) DO NOTHING")
+        .bind(blob.hash.clone())
+        .bind(blob.size as i64)
+        .bind(bytes.to_vec())
+        .bind(now_ms())
+        .execute(&mut *tx)
+        .await?;
+    Ok(())
+}
+
+fn file_path(root: &Path, hash: &str) -> Option<PathBuf> {
+    if hash.len() != 64 || !hash.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return None;
+    }
+    Some(root.join(&hash[..2]).join(hash))
+}
+
+fn write_file(root: &Path, bytes: &[u8], durable: bool) -> std::io::Result<BlobRef> {
+    let hash = hash_of(bytes);
+    let size = bytes.len() as u64;
+    let final_path = file_path(root, &hash).ok_or_else(|| std::io::Error::other("bad hash"))?;
+    // An existing file is trusted only when it was written durably; an
+    // unsynced one may not have survived a crash, so it is written again.
+    if durable && final_path.exists() {
+        return Ok(BlobRef { hash, size });
+    }
+    let dir = final_path
+        .parent()
+        .ok_or_else(|| std::io::Error::other("blob path has no parent"))?;
+    std::fs::create_dir_all(dir)?;
+    let tmp = root
+        .join("tmp")
+        .join(format!("{hash}.{}", rand::random::<u64>()));
+    let mut file = std::fs::File::create(&tmp)?;
+    file.write_all(bytes)?;
+    if durable {
+        file.sync_all()?;
+    }
+    drop(file);
+    std::fs::rename(&tmp, &final_path)?;
+    if durable {
+        // The rename is durable only once the directory entry is.
+        std::fs::File::open(dir)?.sync_all()?;
+    }
+    Ok(BlobRef { hash, size })
 }
 
 #[cfg(target_os = "linux")]
@@ -146,7 +257,7 @@ mod tests {
     #[tokio::test]
     async fn put_get_dedup() {
         let dir = tempfile::tempdir().unwrap();
-        let blobs = super::BlobStore::new(dir.path()).unwrap();
+        let blobs = super::BlobStore::files(dir.path()).unwrap();
         let a = blobs.put(b"hello".to_vec()).await.unwrap();
         let b = blobs.put(b"hello".to_vec()).await.unwrap();
         assert_eq!(a, b);
@@ -156,8 +267,9 @@ mod tests {
         );
         assert_eq!(blobs.get(&a.hash).await.unwrap(), b"hello");
         assert!(blobs.get("../../etc/passwd").await.is_err());
-        let c = blobs.put_unsynced(b"grouped".to_vec()).await.unwrap();
+        let c = blobs.stage(b"grouped".to_vec()).await.unwrap();
+        assert!(c.bytes.is_none(), "files are written when staged");
         blobs.sync().await.unwrap();
-        assert_eq!(blobs.get(&c.hash).await.unwrap(), b"grouped");
+        assert_eq!(blobs.get(&c.blob.hash).await.unwrap(), b"grouped");
     }
 }

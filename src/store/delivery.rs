@@ -8,7 +8,7 @@ use super::events::append;
 use super::{Store, StoreResult, now_ms};
 use crate::address::EmailAddress;
 use crate::events::{EventType, NewEvent, payloads};
-use crate::store::blobs::BlobRef;
+use crate::store::blobs::StagedBlob;
 
 /// A local account that a recipient address resolves to.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -39,10 +39,10 @@ pub struct Delivery {
     /// The authenticated account that submitted it, if any.
     pub account: Option<String>,
     /// The copy for local mailboxes (with Return-Path) and its recipients.
-    pub local_blob: Option<BlobRef>,
+    pub local_blob: Option<StagedBlob>,
     pub local: Vec<LocalRecipient>,
     /// The copy for the outbound queue and its recipients.
-    pub queue_blob: Option<BlobRef>,
+    pub queue_blob: Option<StagedBlob>,
     pub remote: Vec<EmailAddress>,
 }
 
@@ -85,7 +85,11 @@ impl Store {
         let mut tx = self.begin().await?;
         let now = now_ms();
         for d in deliveries {
-            if let Some(blob) = &d.local_blob {
+            if let Some(staged) = &d.local_blob {
+                let blob = &staged.blob;
+                if let Some(bytes) = &staged.bytes {
+                    super::blobs::insert(&mut tx, blob, bytes).await?;
+                }
                 for r in &d.local {
                     let row = sqlx::query(
                         "UPDATE mailboxes SET uidnext = uidnext + 1 \
@@ -145,7 +149,11 @@ impl Store {
                     .await?;
                 }
             }
-            if let (Some(blob), false) = (&d.queue_blob, d.remote.is_empty()) {
+            if let (Some(staged), false) = (&d.queue_blob, d.remote.is_empty()) {
+                let blob = &staged.blob;
+                if let Some(bytes) = &staged.bytes {
+                    super::blobs::insert(&mut tx, blob, bytes).await?;
+                }
                 let message_id: i64 = sqlx::query_scalar(
                     "INSERT INTO queue_messages (blob, sender, size, account, client_ip, created_at, queue_id) \
                      VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",

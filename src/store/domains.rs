@@ -5,6 +5,8 @@ use sqlx::Row;
 use super::events::append;
 use super::{Page, Store, StoreError, StoreResult, decode_cursor, is_unique_violation, now_ms};
 use crate::address::Domain;
+
+const DOMAIN_CACHE_TTL: std::time::Duration = std::time::Duration::from_secs(1);
 use crate::events::{EventType, NewEvent, payloads};
 
 #[derive(Debug, Clone)]
@@ -48,6 +50,7 @@ impl Store {
         .bind(now)
         .fetch_one(&self.write)
         .await;
+        self.forget_domains();
         match result {
             Ok(id) => Ok(DomainRecord {
                 id,
@@ -72,12 +75,31 @@ impl Store {
     }
 
     /// Whether `name` is one of ours.
+    /// Whether `name` is one of ours. Asked for every MAIL and RCPT, so the
+    /// answer comes from a set of names re-read at most once a second (other
+    /// nodes' changes show within that second; this node's at once).
     pub async fn is_local_domain(&self, name: &Domain) -> StoreResult<bool> {
-        let found: Option<i64> = sqlx::query_scalar("SELECT id FROM domains WHERE name = $1")
-            .bind(name.as_str())
-            .fetch_optional(&self.read)
+        {
+            let cache = self.domains.read().unwrap_or_else(|e| e.into_inner());
+            if let Some((at, names)) = cache.as_ref()
+                && at.elapsed() < DOMAIN_CACHE_TTL
+            {
+                return Ok(names.contains(name.as_str()));
+            }
+        }
+        let names: Vec<String> = sqlx::query_scalar("SELECT name FROM domains")
+            .fetch_all(&self.read)
             .await?;
-        Ok(found.is_some())
+        let names: std::collections::HashSet<String> = names.into_iter().collect();
+        let local = names.contains(name.as_str());
+        *self.domains.write().unwrap_or_else(|e| e.into_inner()) =
+            Some((std::time::Instant::now(), names.into()));
+        Ok(local)
+    }
+
+    /// Forgets the cached domain names (after this node changed them).
+    fn forget_domains(&self) {
+        *self.domains.write().unwrap_or_else(|e| e.into_inner()) = None;
     }
 
     pub async fn list_domains(
@@ -135,6 +157,7 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         tx.commit().await?;
+        self.forget_domains();
         Ok(DeleteDomain::Deleted {
             accounts_deleted: accounts.len(),
         })

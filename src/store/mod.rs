@@ -55,11 +55,22 @@ pub enum StoreError {
 
 pub type StoreResult<T> = Result<T, StoreError>;
 
+/// Local domain names and when they were read.
+type DomainCache = std::sync::Arc<
+    std::sync::RwLock<
+        Option<(
+            std::time::Instant,
+            std::sync::Arc<std::collections::HashSet<String>>,
+        )>,
+    >,
+>;
+
 #[derive(Clone)]
 pub struct Store {
     backend: Backend,
     read: AnyPool,
     write: AnyPool,
+    domains: DomainCache,
 }
 
 /// Schema versions, in order, as (version, SQLite text, PostgreSQL text).
@@ -88,6 +99,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         5,
         include_str!("../../migrations/sqlite/0005_outbound.sql"),
         include_str!("../../migrations/postgres/0005_outbound.sql"),
+    ),
+    (
+        6,
+        include_str!("../../migrations/sqlite/0006_blobs.sql"),
+        include_str!("../../migrations/postgres/0006_blobs.sql"),
     ),
 ];
 
@@ -143,6 +159,7 @@ impl Store {
                 backend: Backend::Sqlite,
                 read,
                 write,
+                domains: DomainCache::default(),
             })
         } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             let pool = AnyPoolOptions::new()
@@ -154,6 +171,7 @@ impl Store {
                 backend: Backend::Postgres,
                 read: pool.clone(),
                 write: pool,
+                domains: DomainCache::default(),
             })
         } else {
             Err(StoreError::Invalid(format!(

@@ -83,10 +83,16 @@ pub async fn test_config(dir: &std::path::Path) -> (Config, String) {
 /// `"127.0.0.1:0"`, and `extra` TOML appended.
 pub async fn test_config_with(dir: &std::path::Path, smtp: &str, extra: &str) -> (Config, String) {
     let db = fresh_database_url(dir).await;
+    // Top-level keys in `extra` must come before the first section.
+    let (top, extra) = match extra.find('[') {
+        Some(i) => (&extra[..i], &extra[i..]),
+        None => (extra, ""),
+    };
     let text = format!(
         r#"hostname = "mx.rampart.test"
 data_dir = "{dir}"
 database_url = "{db}"
+{top}
 
 [listeners]
 smtp = "{smtp}"

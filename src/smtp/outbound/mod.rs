@@ -23,14 +23,19 @@ use crate::store::delivery::{Delivery, LocalRecipient};
 use crate::store::now_ms;
 use crate::store::queue::{QueuedRecipient, RecipientOutcome};
 
-const CLAIM_BATCH: usize = 64;
+const CLAIM_BATCH: usize = 256;
 const POLL: Duration = Duration::from_millis(500);
-/// Destination domains worked at once.
-const PARALLEL_DOMAINS: usize = 16;
+/// Connections open at once, over all destinations.
+const PARALLEL_CONNECTIONS: usize = 32;
+/// Connections to one destination at once (Postfix's default is 20).
+const CONNECTIONS_PER_DESTINATION: usize = 8;
+/// A connection carries at most this many messages before the next one
+/// is opened, so a big batch spreads over several connections.
+const MESSAGES_PER_CONNECTION: usize = 32;
 
 /// Runs the worker until `shutdown`; attempts in progress finish first.
 pub async fn run(state: AppState, shutdown: CancellationToken) {
-    let slots = Arc::new(Semaphore::new(PARALLEL_DOMAINS));
+    let slots = Arc::new(Semaphore::new(PARALLEL_CONNECTIONS));
     let tasks = tokio_util::task::TaskTracker::new();
     loop {
         let claimed = match state.store.claim_recipients(CLAIM_BATCH).await {
@@ -49,15 +54,23 @@ pub async fn run(state: AppState, shutdown: CancellationToken) {
             };
             by_domain.entry(key).or_default().push(item);
         }
+        let busy = !by_domain.is_empty();
         for (domain, items) in by_domain {
-            let Ok(permit) = slots.clone().acquire_owned().await else {
-                break;
-            };
-            let state = state.clone();
-            tasks.spawn(async move {
-                let _permit = permit;
-                deliver_domain(&state, &domain, items).await;
-            });
+            for chunk in split(items) {
+                let Ok(permit) = slots.clone().acquire_owned().await else {
+                    break;
+                };
+                let state = state.clone();
+                let domain = domain.clone();
+                tasks.spawn(async move {
+                    let _permit = permit;
+                    deliver_domain(&state, &domain, chunk).await;
+                });
+            }
+        }
+        // A full queue is worked without pause; an idle one is polled.
+        if busy && !shutdown.is_cancelled() {
+            continue;
         }
         tokio::select! {
             _ = tokio::time::sleep(POLL) => {}
@@ -66,6 +79,25 @@ pub async fn run(state: AppState, shutdown: CancellationToken) {
     }
     tasks.close();
     tasks.wait().await;
+}
+
+/// Splits one destination's recipients into groups for separate
+/// connections, keeping each message's recipients together.
+fn split(items: Vec<QueuedRecipient>) -> Vec<Vec<QueuedRecipient>> {
+    let mut messages: BTreeMap<i64, Vec<QueuedRecipient>> = BTreeMap::new();
+    for item in items {
+        messages.entry(item.message_id).or_default().push(item);
+    }
+    let connections = messages
+        .len()
+        .div_ceil(MESSAGES_PER_CONNECTION)
+        .clamp(1, CONNECTIONS_PER_DESTINATION);
+    let mut chunks: Vec<Vec<QueuedRecipient>> = vec![Vec::new(); connections];
+    for (i, (_, recipients)) in messages.into_iter().enumerate() {
+        chunks[i % connections].extend(recipients);
+    }
+    chunks.retain(|c| !c.is_empty());
+    chunks
 }
 
 /// When to try again after `attempts` attempts, or `None` when the message
@@ -456,18 +488,18 @@ async fn maybe_dsn(state: &AppState, message_id: i64, sender: &str, queue_id: &s
             return;
         }
     }
-    let put = |bytes: Vec<u8>| state.blobs.put(bytes);
+    let stage = |bytes: Vec<u8>| state.blobs.stage(bytes);
     let local_blob = if local.is_empty() {
         None
     } else {
-        put([b"Return-Path: <>\r\n".as_slice(), &message].concat())
+        stage([b"Return-Path: <>\r\n".as_slice(), &message].concat())
             .await
             .ok()
     };
     let queue_blob = if remote.is_empty() {
         None
     } else {
-        put(message).await.ok()
+        stage(message).await.ok()
     };
     let delivery = Delivery {
         queue_id: format!("D{:016X}", rand::random::<u64>()),
