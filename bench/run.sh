@@ -66,7 +66,7 @@ postfix stop >/dev/null 2>&1 || true
 mkdir -p "$WORK/postfix-mail" && chown nobody:nogroup "$WORK/postfix-mail"
 cp /etc/postfix/main.cf "$WORK/main.cf.orig"; cp /etc/postfix/master.cf "$WORK/master.cf.orig"
 restore_postfix() { cp "$WORK/main.cf.orig" /etc/postfix/main.cf; cp "$WORK/master.cf.orig" /etc/postfix/master.cf; }
-trap 'cleanup; restore_postfix' EXIT
+trap 'cleanup; restore_postfix 2>/dev/null || true' EXIT
 postconf -e "inet_interfaces = loopback-only" "inet_protocols = ipv4" "mydestination =" \
     "virtual_mailbox_domains = bench.test" "virtual_mailbox_base = $WORK/postfix-mail" \
     "virtual_mailbox_maps = static:bench/" "virtual_uid_maps = static:65534" "virtual_gid_maps = static:65534" \
@@ -93,6 +93,7 @@ record "postfix outbound, $SESSIONS sessions (accepted and relayed)" "$(rate "$N
 POSTFIX_OUT=$(echo "${results[-1]}" | cut -d'|' -f2)
 postfix stop >/dev/null 2>&1 || true
 restore_postfix
+trap cleanup EXIT
 
 # --- 3. Rampart on SQLite and PostgreSQL --------------------------------------
 run_rampart() { # label database_url

@@ -16,6 +16,8 @@ pub struct Access {
 struct Inner {
     sessions: Mutex<HashMap<i64, usize>>,
     changes: broadcast::Sender<i64>,
+    /// Accounts whose open sessions must end (frozen, disabled).
+    kicks: broadcast::Sender<i64>,
 }
 
 /// One open session of an account; dropping it frees the place.
@@ -49,10 +51,12 @@ impl Default for Access {
 impl Access {
     pub fn new() -> Self {
         let (changes, _) = broadcast::channel(1024);
+        let (kicks, _) = broadcast::channel(256);
         Self {
             inner: Arc::new(Inner {
                 sessions: Mutex::default(),
                 changes,
+                kicks,
             }),
         }
     }
@@ -82,5 +86,14 @@ impl Access {
 
     pub fn subscribe(&self) -> broadcast::Receiver<i64> {
         self.inner.changes.subscribe()
+    }
+
+    /// Ends the account's open IMAP and POP3 sessions on this node.
+    pub fn kick(&self, account_id: i64) {
+        let _ = self.inner.kicks.send(account_id);
+    }
+
+    pub fn kicks(&self) -> broadcast::Receiver<i64> {
+        self.inner.kicks.subscribe()
     }
 }

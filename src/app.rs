@@ -35,6 +35,10 @@ pub struct AppState {
     pub access: Access,
     /// DNS for delivery and sender checks (`[dns] nameservers`).
     pub resolver: Arc<mail_auth::MessageAuthenticator>,
+    /// Networks blocked by failed-login screening or by an admin.
+    pub blocks: crate::screening::blocks::BlockList,
+    /// Key for hashing login attempts (same user and password count once).
+    pub attempt_key: Arc<Vec<u8>>,
 }
 
 /// A server whose sockets are bound but which does not serve yet.
@@ -62,7 +66,8 @@ impl Server {
         let store = Store::open(&config.database_url())
             .await
             .with_context(|| format!("opening the database {}", redact(&config.database_url())))?;
-        let tokens = TokenKeys::from_secret(&store.signing_key().await?);
+        let signing_key = store.signing_key().await?;
+        let tokens = TokenKeys::from_secret(&signing_key);
         let tls = crate::net::tls::server_config(&config)?;
         let blobs = BlobStore::for_config(&config, store.clone()).with_context(|| {
             format!(
@@ -111,6 +116,8 @@ impl Server {
             tokens,
             access,
             resolver,
+            blocks: crate::screening::blocks::BlockList::default(),
+            attempt_key: Arc::new(signing_key),
         };
         Ok(Self {
             state,
@@ -169,10 +176,12 @@ impl Server {
         let smtp_limits = crate::net::accept::Limits::new(
             self.state.config.smtp.max_connections,
             self.state.config.smtp.max_connections_per_ip,
+            self.state.blocks.clone(),
         );
         let access_limits = crate::net::accept::Limits::new(
             self.state.config.access.max_connections,
             self.state.config.access.max_connections_per_ip,
+            self.state.blocks.clone(),
         );
         for (implicit, listener) in self.imap {
             let name = if implicit { "imaps" } else { "imap" };
@@ -280,6 +289,20 @@ impl Server {
                 outbound.await;
                 Ok(())
             });
+            let blocks = self
+                .state
+                .blocks
+                .clone()
+                .run(self.state.store.clone(), shutdown.clone());
+            tasks.spawn(async move {
+                blocks.await;
+                Ok(())
+            });
+            let maintenance = maintenance(self.state.clone(), shutdown.clone());
+            tasks.spawn(async move {
+                maintenance.await;
+                Ok(())
+            });
             let notifier = crate::events::notify::run(self.state.clone(), shutdown.clone());
             tasks.spawn(async move {
                 notifier.await;
@@ -307,6 +330,25 @@ impl Server {
         self.state.store.close().await;
         tracing::info!("stopped");
         Ok(())
+    }
+}
+
+/// Hourly housekeeping: failed logins, sending records and unfreeze tokens
+/// older than 30 days are pruned, so the tables stay bounded.
+async fn maintenance(state: AppState, shutdown: CancellationToken) {
+    const KEEP_MS: i64 = 30 * 24 * 3600 * 1000;
+    loop {
+        if let Err(e) = state
+            .store
+            .prune_screening(crate::store::now_ms() - KEEP_MS)
+            .await
+        {
+            tracing::warn!(error = %e, "pruning screening records failed");
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(Duration::from_secs(3600)) => {}
+            _ = shutdown.cancelled() => return,
+        }
     }
 }
 

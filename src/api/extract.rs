@@ -115,10 +115,36 @@ impl FromRequestParts<AppState> for Auth {
             .ok_or_else(|| {
                 ApiError::unauthorized("the Authorization header must be `Bearer <token>`")
             })?;
-        let claims = state.tokens.verify(token).map_err(|e| match e {
-            TokenError::Expired => ApiError::unauthorized("the token has expired"),
-            TokenError::Invalid => ApiError::unauthorized("the token is not valid"),
-        })?;
+        let claims = match state.tokens.verify(token) {
+            Ok(c) => c,
+            Err(e) => {
+                // A presented but bad token is a failed login on the API.
+                let reason = if matches!(e, TokenError::Expired) {
+                    "expired_token"
+                } else {
+                    "bad_token"
+                };
+                if let Some(axum::extract::ConnectInfo(peer)) =
+                    parts
+                        .extensions
+                        .get::<axum::extract::ConnectInfo<crate::net::tls_listener::PeerAddr>>()
+                {
+                    crate::screening::auth_failures::record(
+                        state,
+                        crate::screening::login::Protocol::Api,
+                        peer.0.ip(),
+                        "",
+                        reason,
+                        None,
+                    )
+                    .await;
+                }
+                return Err(match e {
+                    TokenError::Expired => ApiError::unauthorized("the token has expired"),
+                    TokenError::Invalid => ApiError::unauthorized("the token is not valid"),
+                });
+            }
+        };
         if claims.role == Role::User {
             let address = claims
                 .account

@@ -38,7 +38,8 @@ pub fn router(state: AppState) -> Router {
         .merge(v1::events::router())
         .merge(v1::webhooks::router())
         .merge(v1::dkim::router())
-        .merge(v1::queue::router());
+        .merge(v1::queue::router())
+        .merge(v1::screening::router());
     Router::new()
         .nest("/v1", v1)
         .route("/healthz", get(healthz))
@@ -47,6 +48,10 @@ pub fn router(state: AppState) -> Router {
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            refuse_blocked,
+        ))
         .layer(TraceLayer::new_for_http())
         .layer(CatchPanicLayer::custom(|_| {
             ApiError::internal("handler panicked").into_response()
@@ -117,6 +122,23 @@ async fn openapi_json() -> Response {
         openapi::document_json(),
     )
         .into_response()
+}
+
+/// Blocked networks get nothing from the API either.
+async fn refuse_blocked(
+    State(state): State<AppState>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    if let Some(axum::extract::ConnectInfo(peer)) = request
+        .extensions()
+        .get::<axum::extract::ConnectInfo<crate::net::tls_listener::PeerAddr>>()
+        && state.blocks.is_blocked(peer.0.ip())
+    {
+        return ApiError::forbidden("your address is blocked after repeated failed logins")
+            .into_response();
+    }
+    next.run(request).await
 }
 
 async fn not_found(uri: Uri) -> ApiError {

@@ -55,6 +55,12 @@ fn compose(n: &PendingNotification) -> (String, String) {
             n.data["network"].as_str().unwrap_or("-")
         ),
         "webhook.disabled" => format!("Webhook {} disabled", n.data["webhook_id"]),
+        "auth.failures" => format!(
+            "Failed logins for {}: {} in {} s",
+            n.data["username"].as_str().unwrap_or("-"),
+            n.data["failures"],
+            n.data["window_seconds"]
+        ),
         other => format!("Event {other}"),
     };
     let mut body = format!(
@@ -73,6 +79,64 @@ fn compose(n: &PendingNotification) -> (String, String) {
         }
     }
     (subject, body)
+}
+
+/// How long the Reply-To of a freeze notification can unfreeze the account.
+const UNFREEZE_TTL_MS: i64 = 7 * 24 * 3600 * 1000;
+
+/// For a frozen account: where it sent from in the window, how to unfreeze
+/// it, and the single-use Reply-To address that does so.
+async fn frozen_details(
+    state: &AppState,
+    n: &PendingNotification,
+) -> anyhow::Result<Option<(String, String)>> {
+    let Some(address) = n
+        .account
+        .as_deref()
+        .and_then(|a| EmailAddress::parse(a).ok())
+    else {
+        return Ok(None);
+    };
+    let account = match state.store.account(&address).await {
+        Ok(a) => a,
+        Err(crate::store::StoreError::NotFound(_)) => return Ok(None),
+        Err(e) => return Err(e.into()),
+    };
+    let mut text = String::new();
+    if let (Some(limit), Some(window), Some(count)) = (
+        n.data["limit"].as_i64(),
+        n.data["window_seconds"].as_i64(),
+        n.data["count"].as_i64(),
+    ) {
+        text.push_str(&format!(
+            "\r\nThe account sent {count} messages within {window} seconds; its limit is {limit}.\r\n"
+        ));
+        let sources = state
+            .store
+            .sending_sources(account.id, n.created_at_ms - window * 1000)
+            .await?;
+        if !sources.is_empty() {
+            text.push_str("Sent from:\r\n");
+            for (ip, protocol) in sources {
+                text.push_str(&format!("  {ip} ({protocol})\r\n"));
+            }
+        }
+    }
+    let mut token = [0u8; 16];
+    rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut token);
+    let token: String = token.iter().map(|b| format!("{b:02x}")).collect();
+    state
+        .store
+        .create_unfreeze_token(account.id, &token, now_ms() + UNFREEZE_TTL_MS)
+        .await?;
+    let reply_to = format!("unfreeze+{token}@{}", state.config.hostname);
+    text.push_str(&format!(
+        "\r\nTo unfreeze the account, reply to this message from an administrator address \
+         (authenticated submission); the reply goes to {reply_to}, which works once and for 7 days. \
+         Or: POST /v1/accounts/{}/unfreeze.\r\n",
+        account.address
+    ));
+    Ok(Some((text, reply_to)))
 }
 
 /// RFC 2047 for non-ASCII header text.
@@ -94,10 +158,17 @@ async fn send(state: &AppState, n: &PendingNotification) -> anyhow::Result<bool>
         return Ok(false);
     }
     let hostname = &state.config.hostname;
-    let (subject, body) = compose(n);
+    let (subject, mut body) = compose(n);
+    let mut reply_to = String::new();
+    if n.kind == "account.frozen"
+        && let Some(extra) = frozen_details(state, n).await?
+    {
+        body.push_str(&extra.0);
+        reply_to = format!("Reply-To: {}\r\n", extra.1);
+    }
     let message_id = format!("<notify-{}-{}@{hostname}>", n.event_id, now_ms());
     let message = format!(
-        "From: Rampart <postmaster@{hostname}>\r\nTo: {}\r\nSubject: {}\r\nDate: {}\r\nMessage-ID: {message_id}\r\n\
+        "From: Rampart <postmaster@{hostname}>\r\nTo: {}\r\n{reply_to}Subject: {}\r\nDate: {}\r\nMessage-ID: {message_id}\r\n\
          Auto-Submitted: auto-generated\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\
          Content-Transfer-Encoding: 8bit\r\n\r\n{body}",
         settings.admin_addresses.join(", "),
@@ -156,6 +227,7 @@ async fn send(state: &AppState, n: &PendingNotification) -> anyhow::Result<bool>
         local,
         queue_blob,
         remote,
+        sent_by: None,
     };
     state
         .committer

@@ -27,12 +27,23 @@ pub struct AccountDeleted {
 pub struct AccountFrozen {
     pub address: String,
     pub reason: String,
+    /// Set when the hijack detector froze it: the limit, its window and the
+    /// count that went over it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub limit: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub window_seconds: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub count: Option<i64>,
 }
 
 /// `account.unfrozen`
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct AccountUnfrozen {
     pub address: String,
+    /// The admin who unfroze it by replying to the notification, if so.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub by: Option<String>,
 }
 
 /// `message.received`: one per local recipient account.
@@ -122,6 +133,37 @@ pub struct MessageBounced {
     pub attempts: i64,
 }
 
+/// `auth.failed`: one per failed login on any protocol.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct AuthFailed {
+    pub ip: String,
+    /// `smtp`, `submission`, `imap`, `pop3` or `api`.
+    pub protocol: String,
+    pub username: String,
+    /// `bad_credentials`, `account_frozen`, `account_disabled`, `blocked_ip`, `bad_token`.
+    pub reason: String,
+}
+
+/// `ip.blocked`
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct IpBlocked {
+    /// An address or CIDR network.
+    pub network: String,
+    /// RFC 3339.
+    pub until: String,
+    pub reason: String,
+    /// How many times this network has been blocked.
+    pub offenses: i64,
+    /// Blocked through the API rather than by failed logins.
+    pub manual: bool,
+}
+
+/// `ip.unblocked`
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct IpUnblocked {
+    pub network: String,
+}
+
 /// `webhook.test`
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct WebhookTest {
@@ -152,6 +194,9 @@ impl EventType {
             Self::MessageReceived => "MessageReceived",
             Self::MessageRejected => "MessageRejected",
             Self::MessageQueued => "MessageQueued",
+            Self::AuthFailed => "AuthFailed",
+            Self::IpBlocked => "IpBlocked",
+            Self::IpUnblocked => "IpUnblocked",
             Self::MessageDelivered => "MessageDelivered",
             Self::MessageDeferred => "MessageDeferred",
             Self::MessageBounced => "MessageBounced",

@@ -67,6 +67,7 @@ pub async fn serve(
     let mut frag = Fragmentizer::new(max_message);
     let mut mode = Mode::Command;
     let mut changes = state.access.subscribe();
+    let mut kicks = state.access.kicks();
     let mut buf = vec![0u8; 16 * 1024];
     'connection: loop {
         while let Some(info) = frag.progress() {
@@ -204,6 +205,13 @@ pub async fn serve(
                 }
             }
             _ = tokio::time::sleep(IDLE_POLL), if idling => session.sync(&mut out, true).await,
+            Ok(kicked) = kicks.recv() => {
+                if Some(kicked) == session.account_id_if_authed() {
+                    out.bye("Account is frozen or disabled; contact your administrator");
+                    let _ = stream.send(&mut out.buf).await;
+                    break;
+                }
+            }
             _ = shutdown.cancelled() => {
                 out.bye("Server shutting down");
                 let _ = stream.send(&mut out.buf).await;

@@ -21,6 +21,8 @@ pub struct Limits {
     total: Arc<Semaphore>,
     per_ip: Arc<Mutex<HashMap<IpAddr, usize>>>,
     max_per_ip: usize,
+    /// Networks refused outright (failed-login screening, admins).
+    blocks: crate::screening::blocks::BlockList,
 }
 
 /// Holds one connection's place; releases it when dropped.
@@ -44,11 +46,16 @@ impl Drop for Slot {
 }
 
 impl Limits {
-    pub fn new(max_total: usize, max_per_ip: usize) -> Self {
+    pub fn new(
+        max_total: usize,
+        max_per_ip: usize,
+        blocks: crate::screening::blocks::BlockList,
+    ) -> Self {
         Self {
             total: Arc::new(Semaphore::new(max_total)),
             per_ip: Arc::default(),
             max_per_ip,
+            blocks,
         }
     }
 
@@ -102,6 +109,18 @@ pub async fn accept_loop<F, Fut>(
                 continue;
             }
         };
+        if limits.blocks.is_blocked(peer.ip()) {
+            // Refused before any TLS handshake or session work.
+            tracing::debug!(%peer, listener = name, "connection from a blocked address refused");
+            let line = refusal("Your address is blocked after repeated failed logins");
+            tracker.spawn(async move {
+                let mut tcp = tcp;
+                let _ =
+                    tokio::time::timeout(Duration::from_secs(5), tcp.write_all(line.as_bytes()))
+                        .await;
+            });
+            continue;
+        }
         let slot = match limits.admit(peer.ip()) {
             Ok(slot) => slot,
             Err(why) => {

@@ -46,8 +46,18 @@ pub async fn serve(
     let mut line = Vec::new();
     let mut skipping = false;
     let mut buf = vec![0u8; 16 * 1024];
+    let mut kicks = state.access.kicks();
     'connection: loop {
         let n = tokio::select! {
+            Ok(kicked) = kicks.recv() => {
+                if Some(kicked) == session.account_id() {
+                    // Frozen or disabled: no UPDATE state, nothing is deleted.
+                    let mut bye = b"-ERR [AUTH] Account is frozen or disabled; contact your administrator\r\n".to_vec();
+                    let _ = stream.send(&mut bye).await;
+                    break;
+                }
+                continue;
+            }
             r = tokio::time::timeout(idle, stream.read(&mut buf)) => match r {
                 Ok(Ok(0)) | Ok(Err(_)) => break,
                 Ok(Ok(n)) => n,

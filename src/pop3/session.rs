@@ -84,6 +84,11 @@ impl Session {
         ok(format!("{} POP3 server ready", self.state.config.hostname))
     }
 
+    /// The logged-in account, if any.
+    pub fn account_id(&self) -> Option<i64> {
+        self.maildrop.as_ref().map(|m| m.account_id)
+    }
+
     pub fn tls_started(&mut self) {
         self.tls = true;
         self.user = None;

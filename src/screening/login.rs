@@ -68,11 +68,26 @@ pub async fn login(
     username: &str,
     secret: String,
 ) -> Result<Account, LoginError> {
+    if state.blocks.is_blocked(ip) {
+        // Connections from blocked networks are refused at accept; this
+        // catches a block made while the session was already open.
+        super::auth_failures::record(state, protocol, ip, username, "blocked_ip", None).await;
+        return Err(LoginError::BadCredentials);
+    }
+    let attempt = secret.clone();
     let result = check(state, username, secret).await;
     if let Err(error) = result
         && error != LoginError::Temporary
     {
-        super::auth_failures::record(state, protocol, ip, username, error.reason()).await;
+        super::auth_failures::record(
+            state,
+            protocol,
+            ip,
+            username,
+            error.reason(),
+            Some(&attempt),
+        )
+        .await;
     }
     result
 }

@@ -2,5 +2,7 @@
 //! protocol turns into its own reply. Protocol code never decides policy.
 
 pub mod auth_failures;
+pub mod blocks;
+pub mod hijack;
 pub mod login;
 pub mod relay;

@@ -14,10 +14,13 @@ use crate::address::EmailAddress;
 use crate::app::AppState;
 use crate::delivery::Committer;
 use crate::events::{EventType, NewEvent, payloads};
+use crate::screening::hijack::{self, HijackSettings, Verdict};
 use crate::screening::login::{LoginError, Protocol, login};
 use crate::screening::relay::{self, IpShieldSettings, Refusal, RelaySettings, SessionFacts};
 use crate::store::StoreError;
+use crate::store::accounts::{AccountStatus, FreezeDetails};
 use crate::store::delivery::{Delivery, LocalRecipient, LocalTarget};
+use crate::store::screening::SendingRecord;
 
 /// What the connection does after sending the reply.
 #[derive(Debug, PartialEq, Eq)]
@@ -36,6 +39,7 @@ pub struct TlsInfo {
 }
 
 struct Authenticated {
+    account_id: i64,
     address: String,
     /// Lookup keys of the addresses this account may send as.
     sendable: Vec<String>,
@@ -47,6 +51,11 @@ enum Rcpt {
         targets: Vec<LocalTarget>,
     },
     Remote(EmailAddress),
+    /// The Reply-To of a freeze notification: unfreezes an account.
+    Unfreeze {
+        address: EmailAddress,
+        token: String,
+    },
 }
 
 struct Envelope {
@@ -471,6 +480,7 @@ impl Session {
         };
         tracing::info!(peer = %self.peer, account = %account.address, "SMTP AUTH succeeded");
         self.auth = Some(Authenticated {
+            account_id: account.id,
             address: account.address,
             sendable,
         });
@@ -527,6 +537,9 @@ impl Session {
             self.reject_event("mail", refusal.reason, Some(&from)).await;
             return self.refuse(refusal);
         }
+        if let Some(reply) = self.sending_allowed(1).await {
+            return reply;
+        }
         self.envelope = Some(Envelope {
             sender,
             declared_size,
@@ -556,6 +569,9 @@ impl Session {
                 return self.refuse(refusal);
             }
         };
+        if let Some(token) = unfreeze_token(&address, &self.state.config.hostname) {
+            return self.unfreeze_rcpt(address, token).await;
+        }
         let local = match self.state.store.is_local_domain(address.domain()).await {
             Ok(l) => l,
             Err(e) => return self.temporary(e),
@@ -592,10 +608,14 @@ impl Session {
             return self.error(Reply::enhanced(503, "5.5.1", "Need MAIL before RCPT"));
         };
         let key = match &rcpt {
-            Rcpt::Local { address, .. } | Rcpt::Remote(address) => address.key(),
+            Rcpt::Local { address, .. }
+            | Rcpt::Remote(address)
+            | Rcpt::Unfreeze { address, .. } => address.key(),
         };
         let duplicate = envelope.rcpts.iter().any(|r| match r {
-            Rcpt::Local { address, .. } | Rcpt::Remote(address) => address.key() == key,
+            Rcpt::Local { address, .. }
+            | Rcpt::Remote(address)
+            | Rcpt::Unfreeze { address, .. } => address.key() == key,
         });
         if !duplicate {
             envelope.rcpts.push(rcpt);
@@ -688,6 +708,51 @@ impl Session {
                 return self.refuse(refusal);
             }
         }
+        // Replies to freeze notifications unfreeze; they are not stored.
+        let mut unfrozen = Vec::new();
+        for rcpt in &envelope.rcpts {
+            if let Rcpt::Unfreeze { token, .. } = rcpt {
+                let by = self.auth.as_ref().map(|a| a.address.clone());
+                match self.state.store.consume_unfreeze_token(token).await {
+                    Ok(Some(address)) => {
+                        if let Ok(parsed) = EmailAddress::parse(&address)
+                            && let Err(e) = self
+                                .state
+                                .store
+                                .unfreeze_account(&parsed, by.as_deref())
+                                .await
+                        {
+                            return self.temporary(e);
+                        }
+                        tracing::info!(account = %address, by = ?by, "account unfrozen by a reply to its notification");
+                        unfrozen.push(address);
+                    }
+                    Ok(None) => {}
+                    Err(e) => return self.temporary(e),
+                }
+            }
+        }
+        let weight = envelope
+            .rcpts
+            .iter()
+            .filter(|r| !matches!(r, Rcpt::Unfreeze { .. }))
+            .count() as i64;
+        if weight == 0 {
+            let text = if unfrozen.is_empty() {
+                "Nothing to do".to_string()
+            } else {
+                format!("Unfrozen: {}", unfrozen.join(", "))
+            };
+            return (Reply::enhanced(250, "2.0.0", text), After::Continue);
+        }
+        let hijack_weight = if self.hijack_counts_recipients().await {
+            weight
+        } else {
+            1
+        };
+        if let Some(reply) = self.sending_allowed(hijack_weight).await {
+            return reply;
+        }
         let queue_id = new_queue_id();
         let mut local = Vec::new();
         let mut remote = Vec::new();
@@ -707,6 +772,7 @@ impl Session {
                     }
                 }
                 Rcpt::Remote(address) => remote.push(address.clone()),
+                Rcpt::Unfreeze { .. } => {}
             }
         }
         let size = body.len() as u64;
@@ -793,6 +859,17 @@ impl Session {
             local,
             queue_blob,
             remote,
+            sent_by: self.auth.as_ref().map(|a| SendingRecord {
+                account_id: a.account_id,
+                recipients: weight,
+                client_ip: self.peer.ip().to_string(),
+                protocol: if self.kind.is_submission() {
+                    "submission"
+                } else {
+                    "smtp"
+                }
+                .into(),
+            }),
         };
         match self.committer.commit(delivery).await {
             Ok(()) => (
@@ -801,6 +878,128 @@ impl Session {
             ),
             Err(e) => self.storage_failure(e),
         }
+    }
+
+    async fn hijack_settings(&self) -> HijackSettings {
+        self.state
+            .store
+            .setting(hijack::SETTING)
+            .await
+            .unwrap_or_default()
+    }
+
+    async fn hijack_counts_recipients(&self) -> bool {
+        self.hijack_settings().await.count_recipients
+    }
+
+    /// For an authenticated session: refuses when the account is no longer
+    /// active, or when `weight` more would exceed its sending limit (which
+    /// freezes it when `freeze_on_limit`). MAIL asks with weight 1; the end
+    /// of data asks again with the message's weight.
+    async fn sending_allowed(&mut self, weight: i64) -> Option<(Reply, After)> {
+        let auth = self.auth.as_ref()?;
+        let address = EmailAddress::parse(&auth.address).ok()?;
+        let account = match self.state.store.account(&address).await {
+            Ok(a) => a,
+            Err(e) => return Some(self.temporary(e)),
+        };
+        if account.status != AccountStatus::Active {
+            return Some((
+                Reply::enhanced(
+                    550,
+                    "5.7.1",
+                    "Account is frozen; contact your administrator",
+                ),
+                After::Close,
+            ));
+        }
+        let settings = self.hijack_settings().await;
+        let verdict = match hijack::check(&self.state, &settings, &account, weight).await {
+            Ok(v) => v,
+            Err(e) => return Some(self.temporary(e)),
+        };
+        let Verdict::OverLimit { limit, count } = verdict else {
+            return None;
+        };
+        self.reject_event("data", "sending_limit", None).await;
+        let text = format!(
+            "Sending limit of {} messages per {} s reached",
+            limit.max, limit.window_seconds
+        );
+        if !settings.freeze_on_limit {
+            return Some((
+                Reply::enhanced(451, "4.7.1", format!("{text}; try again later")),
+                After::Continue,
+            ));
+        }
+        let details = FreezeDetails {
+            max_messages: limit.max,
+            window_seconds: limit.window_seconds,
+            count: count + weight,
+        };
+        let reason = format!(
+            "sending limit exceeded: {} messages in {} s",
+            count + weight,
+            limit.window_seconds
+        );
+        if let Err(e) = hijack::freeze(&self.state, &address, &reason, Some(details)).await {
+            tracing::error!(error = %e, "freezing an account over its limit failed");
+        }
+        tracing::warn!(account = %address, count = count + weight, limit = limit.max, "sending limit exceeded; account frozen");
+        Some((
+            Reply::enhanced(
+                550,
+                "5.7.1",
+                format!("{text}; the account is frozen and its administrators notified"),
+            ),
+            After::Close,
+        ))
+    }
+
+    /// RCPT to a freeze notification's Reply-To: only an admin address,
+    /// authenticated, may use it, and only while the token is valid.
+    async fn unfreeze_rcpt(&mut self, address: EmailAddress, token: String) -> (Reply, After) {
+        let settings: crate::api::v1::settings::NotificationSettings = self
+            .state
+            .store
+            .setting("notifications")
+            .await
+            .unwrap_or_default();
+        let admin = self.auth.as_ref().is_some_and(|a| {
+            settings
+                .admin_addresses
+                .iter()
+                .any(|x| x.eq_ignore_ascii_case(&a.address))
+        });
+        if !admin {
+            tracing::warn!(peer = %self.peer, user = ?self.auth.as_ref().map(|a| &a.address), "unfreeze reply from a non-admin refused");
+            self.reject_event("rcpt", "unfreeze_not_admin", Some(&address.to_string()))
+                .await;
+            return self.error(Reply::enhanced(
+                550,
+                "5.7.1",
+                "Only an administrator may unfreeze accounts",
+            ));
+        }
+        match self.state.store.unfreeze_token_account(&token).await {
+            Ok(Some(_)) => {}
+            Ok(None) => {
+                return self.error(Reply::enhanced(
+                    550,
+                    "5.1.1",
+                    "This unfreeze address has expired or was used",
+                ));
+            }
+            Err(e) => return self.temporary(e),
+        }
+        let Some(envelope) = &mut self.envelope else {
+            return self.error(Reply::enhanced(503, "5.5.1", "Need MAIL before RCPT"));
+        };
+        envelope.rcpts.push(Rcpt::Unfreeze { address, token });
+        (
+            Reply::enhanced(250, "2.1.5", "Recipient OK"),
+            After::Continue,
+        )
     }
 
     fn storage_failure(&self, error: String) -> (Reply, After) {
@@ -868,4 +1067,14 @@ fn decode_b64(text: &str) -> Option<String> {
 
 fn new_queue_id() -> String {
     format!("{:016X}", rand::random::<u64>())
+}
+
+/// `unfreeze+TOKEN@<hostname>`: the token, when `address` is one.
+fn unfreeze_token(address: &EmailAddress, hostname: &str) -> Option<String> {
+    if !address.domain().as_str().eq_ignore_ascii_case(hostname) {
+        return None;
+    }
+    let token = address.local_part().strip_prefix("unfreeze+")?;
+    (!token.is_empty() && token.chars().all(|c| c.is_ascii_alphanumeric()))
+        .then(|| token.to_string())
 }

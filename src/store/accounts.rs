@@ -315,9 +315,9 @@ impl Store {
         }
         match changes.status {
             Some(AccountStatus::Frozen) => {
-                set_frozen(&mut tx, &before, "frozen by an administrator").await?;
+                set_frozen(&mut tx, &before, "frozen by an administrator", None).await?;
             }
-            Some(AccountStatus::Active) => set_active(&mut tx, &before).await?,
+            Some(AccountStatus::Active) => set_active(&mut tx, &before, None).await?,
             Some(AccountStatus::Disabled) => {
                 sqlx::query(
                     "UPDATE accounts SET status = 'disabled', frozen_reason = NULL, frozen_at = NULL WHERE id = $1",
@@ -367,18 +367,23 @@ impl Store {
         &self,
         address: &EmailAddress,
         reason: &str,
+        details: Option<FreezeDetails>,
     ) -> StoreResult<Account> {
         let key = address.key();
         let mut tx = self.begin().await?;
         let before = fetch_for_update(&mut tx, &key).await?;
-        set_frozen(&mut tx, &before, reason).await?;
+        set_frozen(&mut tx, &before, reason, details).await?;
         let after = fetch_for_update(&mut tx, &key).await?;
         tx.commit().await?;
         Ok(after)
     }
 
-    /// Returns a frozen account to active.
-    pub async fn unfreeze_account(&self, address: &EmailAddress) -> StoreResult<Account> {
+    /// Returns a frozen account to active; `by` names who did it.
+    pub async fn unfreeze_account(
+        &self,
+        address: &EmailAddress,
+        by: Option<&str>,
+    ) -> StoreResult<Account> {
         let key = address.key();
         let mut tx = self.begin().await?;
         let before = fetch_for_update(&mut tx, &key).await?;
@@ -388,17 +393,26 @@ impl Store {
                 before.address
             )));
         }
-        set_active(&mut tx, &before).await?;
+        set_active(&mut tx, &before, by).await?;
         let after = fetch_for_update(&mut tx, &key).await?;
         tx.commit().await?;
         Ok(after)
     }
 }
 
+/// Why the hijack detector froze an account, for the event and the email.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FreezeDetails {
+    pub max_messages: i64,
+    pub window_seconds: i64,
+    pub count: i64,
+}
+
 async fn set_frozen(
     tx: &mut sqlx::AnyConnection,
     account: &Account,
     reason: &str,
+    details: Option<FreezeDetails>,
 ) -> StoreResult<()> {
     match account.status {
         AccountStatus::Frozen => return Ok(()),
@@ -427,6 +441,9 @@ async fn set_frozen(
             payloads::to_data(&payloads::AccountFrozen {
                 address: account.address.clone(),
                 reason: reason.into(),
+                limit: details.map(|d| d.max_messages),
+                window_seconds: details.map(|d| d.window_seconds),
+                count: details.map(|d| d.count),
             }),
         ),
     )
@@ -434,7 +451,11 @@ async fn set_frozen(
     Ok(())
 }
 
-async fn set_active(tx: &mut sqlx::AnyConnection, account: &Account) -> StoreResult<()> {
+async fn set_active(
+    tx: &mut sqlx::AnyConnection,
+    account: &Account,
+    by: Option<&str>,
+) -> StoreResult<()> {
     if account.status == AccountStatus::Active {
         return Ok(());
     }
@@ -450,6 +471,7 @@ async fn set_active(tx: &mut sqlx::AnyConnection, account: &Account) -> StoreRes
                 account,
                 payloads::to_data(&payloads::AccountUnfrozen {
                     address: account.address.clone(),
+                    by: by.map(str::to_string),
                 }),
             ),
         )

@@ -44,6 +44,8 @@ pub struct Delivery {
     /// The copy for the outbound queue and its recipients.
     pub queue_blob: Option<StagedBlob>,
     pub remote: Vec<EmailAddress>,
+    /// For authenticated submissions: the entry in the account's sending log.
+    pub sent_by: Option<super::screening::SendingRecord>,
 }
 
 impl Store {
@@ -85,6 +87,9 @@ impl Store {
         let mut tx = self.begin().await?;
         let now = now_ms();
         for d in deliveries {
+            if let Some(record) = &d.sent_by {
+                super::screening::log_sending(&mut tx, record, now).await?;
+            }
             if let Some(staged) = &d.local_blob {
                 let blob = &staged.blob;
                 if let Some(bytes) = &staged.bytes {

@@ -19,6 +19,7 @@ pub mod keys;
 pub mod mailboxes;
 pub mod notifications;
 pub mod queue;
+pub mod screening;
 pub mod settings;
 pub mod webhooks;
 
@@ -104,6 +105,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         6,
         include_str!("../../migrations/sqlite/0006_blobs.sql"),
         include_str!("../../migrations/postgres/0006_blobs.sql"),
+    ),
+    (
+        7,
+        include_str!("../../migrations/sqlite/0007_screening.sql"),
+        include_str!("../../migrations/postgres/0007_screening.sql"),
     ),
 ];
 

@@ -46,6 +46,27 @@ pub(super) async fn enqueue(
 }
 
 impl Store {
+    /// Queues an admin email of `kind` (beyond the event types in [`NOTIFY`]).
+    pub async fn notify_admins(
+        &self,
+        event_id: i64,
+        kind: &str,
+        account: Option<&str>,
+        data: &serde_json::Value,
+    ) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO admin_notifications (event_id, type, account, data, status, created_at) VALUES ($1, $2, $3, $4, 'pending', $5)",
+        )
+        .bind(event_id)
+        .bind(kind)
+        .bind(account)
+        .bind(data.to_string())
+        .bind(now_ms())
+        .execute(&self.write)
+        .await?;
+        Ok(())
+    }
+
     /// Leases pending notifications, oldest first.
     pub async fn claim_notifications(&self, limit: usize) -> StoreResult<Vec<PendingNotification>> {
         let now = now_ms();

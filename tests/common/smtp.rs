@@ -171,6 +171,56 @@ impl SmtpClient {
         }
     }
 
+    /// Connects from a chosen loopback address (127.0.0.x), to play a
+    /// different client than the test's own API calls.
+    pub async fn connect_from(addr: SocketAddr, local: std::net::IpAddr) -> Self {
+        let socket = tokio::net::TcpSocket::new_v4().expect("socket");
+        socket
+            .bind(SocketAddr::new(local, 0))
+            .expect("bind local address");
+        let tcp = socket.connect(addr).await.expect("connect");
+        let mut c = Self::from_stream(tcp);
+        c.greeting = c.reply().await;
+        c
+    }
+
+    /// The same, then implicit TLS.
+    pub async fn connect_tls_from(
+        addr: SocketAddr,
+        local: std::net::IpAddr,
+        data_dir: &Path,
+    ) -> Self {
+        let mut c = Self::connect_raw_tls_from(addr, local, data_dir).await;
+        c.greeting = c.reply().await;
+        c
+    }
+
+    /// From a chosen address over implicit TLS, reading no greeting.
+    pub async fn connect_raw_tls_from(
+        addr: SocketAddr,
+        local: std::net::IpAddr,
+        data_dir: &Path,
+    ) -> Self {
+        let socket = tokio::net::TcpSocket::new_v4().expect("socket");
+        socket
+            .bind(SocketAddr::new(local, 0))
+            .expect("bind local address");
+        let tcp = socket.connect(addr).await.expect("connect");
+        let name = rustls::pki_types::ServerName::try_from(SERVER_NAME).unwrap();
+        let tls = connector(data_dir)
+            .connect(name, tcp)
+            .await
+            .expect("TLS handshake");
+        Self {
+            stream: ClientStream::Tls(Box::new(tls)),
+            buf: Vec::new(),
+            greeting: Reply {
+                code: 0,
+                text: String::new(),
+            },
+        }
+    }
+
     /// A client over an already connected socket; reads nothing yet.
     pub fn from_stream(tcp: TcpStream) -> Self {
         Self {

@@ -299,6 +299,9 @@ pub async fn update_account(
         changes.password_hash = Some(hash_password(password).await?);
     }
     let account = state.store.update_account(&address, changes).await?;
+    if account.status != crate::store::accounts::AccountStatus::Active {
+        state.access.kick(account.id);
+    }
     Ok(axum::Json(account.into()))
 }
 
@@ -341,7 +344,7 @@ pub async fn freeze_account(
     };
     let reason =
         check_display_name(&req.reason)?.unwrap_or_else(|| "frozen by an administrator".into());
-    let account = state.store.freeze_account(&address, &reason).await?;
+    let account = crate::screening::hijack::freeze(&state, &address, &reason, None).await?;
     tracing::info!(account = %account.address, %reason, "account frozen");
     Ok(axum::Json(account.into()))
 }
@@ -359,7 +362,12 @@ pub async fn unfreeze_account(
 ) -> ApiResult<axum::Json<AccountDto>> {
     let address = path_address(&address)?;
     auth.require_domain(address.domain().as_str())?;
-    let account = state.store.unfreeze_account(&address).await?;
+    let by = auth
+        .0
+        .account
+        .clone()
+        .unwrap_or_else(|| format!("{} token", auth.role().as_str()));
+    let account = state.store.unfreeze_account(&address, Some(&by)).await?;
     tracing::info!(account = %account.address, "account unfrozen");
     Ok(axum::Json(account.into()))
 }

@@ -6,6 +6,7 @@ pub mod dkim;
 pub mod domains;
 pub mod events;
 pub mod queue;
+pub mod screening;
 pub mod settings;
 pub mod tokens;
 pub mod webhooks;

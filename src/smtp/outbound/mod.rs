@@ -510,6 +510,7 @@ async fn maybe_dsn(state: &AppState, message_id: i64, sender: &str, queue_id: &s
         local,
         queue_blob,
         remote,
+        sent_by: None,
     };
     if let Err(e) = state.committer.commit(delivery).await {
         tracing::error!(error = %e, "storing a DSN failed");
