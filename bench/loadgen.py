@@ -4,8 +4,11 @@ connections. Only talks to 127.0.0.1.
 
   loadgen.py latency PORT SESSIONS MESSAGES SIZE RCPT   -> JSON {rate, p50_ms, p99_ms, ...}
   loadgen.py idle PORT COUNT SECONDS PID                 -> JSON {connections, rss_kib}
+  loadgen.py submit PORT SESSIONS MESSAGES SIZE USER PASSWORD RCPT
+                                                         -> the same JSON as latency, over implicit
+                                                            TLS with AUTH PLAIN (port 465 style)
 """
-import asyncio, json, sys, time
+import asyncio, base64, json, ssl, sys, time
 
 
 async def reply(reader):
@@ -17,13 +20,28 @@ async def reply(reader):
             return int(line[:3])
 
 
-async def session(port, count, body, rcpt, latencies, errors):
-    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+async def session(port, count, body, rcpt, latencies, errors, auth=None):
+    if auth:
+        ctx = ssl.create_default_context()
+        ctx.check_hostname = False
+        ctx.verify_mode = ssl.CERT_NONE
+        reader, writer = await asyncio.open_connection("127.0.0.1", port, ssl=ctx)
+    else:
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
     await reply(reader)
     writer.write(b"EHLO loadgen.bench\r\n")
     await reply(reader)
+    sender = b"load@sender.bench"
+    if auth:
+        user, password = auth
+        token = base64.b64encode(b"\0" + user.encode() + b"\0" + password.encode())
+        writer.write(b"AUTH PLAIN " + token + b"\r\n")
+        if await reply(reader) != 235:
+            raise RuntimeError("AUTH failed")
+        sender = user.encode()
+        body = body.replace(b"From: load@sender.bench", b"From: " + sender)
     for _ in range(count):
-        writer.write(b"MAIL FROM:<load@sender.bench>\r\nRCPT TO:<" + rcpt.encode() + b">\r\nDATA\r\n")
+        writer.write(b"MAIL FROM:<" + sender + b">\r\nRCPT TO:<" + rcpt.encode() + b">\r\nDATA\r\n")
         codes = [await reply(reader) for _ in range(3)]
         if codes != [250, 250, 354]:
             errors.append(codes)
@@ -43,13 +61,13 @@ async def session(port, count, body, rcpt, latencies, errors):
     writer.close()
 
 
-async def latency(port, sessions, messages, size, rcpt):
+async def latency(port, sessions, messages, size, rcpt, auth=None):
     line = b"x" * 70 + b"\r\n"
     body = b"Subject: bench\r\nFrom: load@sender.bench\r\n\r\n" + line * max(1, size // len(line))
     latencies, errors = [], []
     per = messages // sessions
     start = time.perf_counter()
-    await asyncio.gather(*(session(port, per, body, rcpt, latencies, errors) for _ in range(sessions)))
+    await asyncio.gather(*(session(port, per, body, rcpt, latencies, errors, auth) for _ in range(sessions)))
     elapsed = time.perf_counter() - start
     latencies.sort()
     pick = lambda q: latencies[min(len(latencies) - 1, int(q * len(latencies)))] * 1000 if latencies else None
@@ -83,6 +101,10 @@ def main():
     if mode == "latency":
         port, sessions, messages, size = map(int, sys.argv[2:6])
         print(json.dumps(asyncio.run(latency(port, sessions, messages, size, sys.argv[6]))))
+    elif mode == "submit":
+        port, sessions, messages, size = map(int, sys.argv[2:6])
+        user, password, rcpt = sys.argv[6:9]
+        print(json.dumps(asyncio.run(latency(port, sessions, messages, size, rcpt, (user, password)))))
     elif mode == "idle":
         port, count, seconds, pid = map(int, sys.argv[2:6])
         print(json.dumps(asyncio.run(idle(port, count, seconds, pid))))

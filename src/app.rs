@@ -39,6 +39,8 @@ pub struct AppState {
     pub blocks: crate::screening::blocks::BlockList,
     /// Key for hashing login attempts (same user and password count once).
     pub attempt_key: Arc<Vec<u8>>,
+    /// Hijack detection's recent window counts.
+    pub hijack_counts: crate::screening::hijack::Counts,
 }
 
 /// A server whose sockets are bound but which does not serve yet.
@@ -118,6 +120,7 @@ impl Server {
             resolver,
             blocks: crate::screening::blocks::BlockList::default(),
             attempt_key: Arc::new(signing_key),
+            hijack_counts: crate::screening::hijack::Counts::default(),
         };
         Ok(Self {
             state,

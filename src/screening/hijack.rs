@@ -3,6 +3,10 @@
 //! limit, the message is refused and (with `freeze_on_limit`) the account
 //! frozen; admins are emailed and can unfreeze by replying.
 
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -84,6 +88,45 @@ pub fn limit_for(settings: &HijackSettings, account: &Account) -> Option<Limit> 
     })
 }
 
+/// How long a count read from the store is reused (with this node's own
+/// sends added): every node counts in the database, and each sees the
+/// others' sends within this time.
+const COUNT_TTL: Duration = Duration::from_secs(1);
+
+/// Recent window counts per account, so that a busy sender costs one count
+/// query per second rather than one per message.
+#[derive(Clone, Default)]
+pub struct Counts(Arc<Mutex<HashMap<i64, (Instant, i64)>>>);
+
+impl Counts {
+    /// Adds this node's accepted message to the cached count.
+    pub fn add(&self, account_id: i64, weight: i64) {
+        if let Some(entry) = self
+            .0
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get_mut(&account_id)
+        {
+            entry.1 += weight;
+        }
+    }
+
+    fn get(&self, account_id: i64) -> Option<i64> {
+        let map = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        map.get(&account_id)
+            .filter(|(at, _)| at.elapsed() < COUNT_TTL)
+            .map(|(_, n)| *n)
+    }
+
+    fn put(&self, account_id: i64, count: i64) {
+        let mut map = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        if map.len() > 100_000 {
+            map.retain(|_, (at, _)| at.elapsed() < COUNT_TTL);
+        }
+        map.insert(account_id, (Instant::now(), count));
+    }
+}
+
 pub async fn check(
     state: &AppState,
     settings: &HijackSettings,
@@ -93,11 +136,18 @@ pub async fn check(
     let Some(limit) = limit_for(settings, account) else {
         return Ok(Verdict::Unlimited);
     };
-    let since = now_ms() - limit.window_seconds * 1000;
-    let count = state
-        .store
-        .sending_count(account.id, since, settings.count_recipients)
-        .await?;
+    let count = match state.hijack_counts.get(account.id) {
+        Some(n) => n,
+        None => {
+            let since = now_ms() - limit.window_seconds * 1000;
+            let n = state
+                .store
+                .sending_count(account.id, since, settings.count_recipients)
+                .await?;
+            state.hijack_counts.put(account.id, n);
+            n
+        }
+    };
     if count + weight > limit.max {
         Ok(Verdict::OverLimit { limit, count })
     } else {

@@ -537,7 +537,7 @@ impl Session {
             self.reject_event("mail", refusal.reason, Some(&from)).await;
             return self.refuse(refusal);
         }
-        if let Some(reply) = self.sending_allowed(1).await {
+        if let Some(reply) = self.sending_allowed(0).await {
             return reply;
         }
         self.envelope = Some(Envelope {
@@ -872,10 +872,15 @@ impl Session {
             }),
         };
         match self.committer.commit(delivery).await {
-            Ok(()) => (
-                Reply::enhanced(250, "2.0.0", format!("Ok: queued as {queue_id}")),
-                After::Continue,
-            ),
+            Ok(()) => {
+                if let Some(a) = &self.auth {
+                    self.state.hijack_counts.add(a.account_id, hijack_weight);
+                }
+                (
+                    Reply::enhanced(250, "2.0.0", format!("Ok: queued as {queue_id}")),
+                    After::Continue,
+                )
+            }
             Err(e) => self.storage_failure(e),
         }
     }
@@ -894,8 +899,9 @@ impl Session {
 
     /// For an authenticated session: refuses when the account is no longer
     /// active, or when `weight` more would exceed its sending limit (which
-    /// freezes it when `freeze_on_limit`). MAIL asks with weight 1; the end
-    /// of data asks again with the message's weight.
+    /// freezes it when `freeze_on_limit`). MAIL asks with weight 0 (status
+    /// only: one count per message is enough); the end of data asks with
+    /// the message's weight.
     async fn sending_allowed(&mut self, weight: i64) -> Option<(Reply, After)> {
         let auth = self.auth.as_ref()?;
         let address = EmailAddress::parse(&auth.address).ok()?;
@@ -912,6 +918,9 @@ impl Session {
                 ),
                 After::Close,
             ));
+        }
+        if weight == 0 {
+            return None;
         }
         let settings = self.hijack_settings().await;
         let verdict = match hijack::check(&self.state, &settings, &account, weight).await {

@@ -72,7 +72,13 @@ pub struct Store {
     read: AnyPool,
     write: AnyPool,
     domains: DomainCache,
+    /// Settings documents as read, with when (see `Store::setting`).
+    settings: SettingsCache,
 }
+
+type SettingsCache = std::sync::Arc<
+    std::sync::Mutex<std::collections::HashMap<String, (std::time::Instant, Option<String>)>>,
+>;
 
 /// Schema versions, in order, as (version, SQLite text, PostgreSQL text).
 const MIGRATIONS: &[(i64, &str, &str)] = &[
@@ -110,6 +116,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         7,
         include_str!("../../migrations/sqlite/0007_screening.sql"),
         include_str!("../../migrations/postgres/0007_screening.sql"),
+    ),
+    (
+        8,
+        include_str!("../../migrations/sqlite/0008_sending_counters.sql"),
+        include_str!("../../migrations/postgres/0008_sending_counters.sql"),
     ),
 ];
 
@@ -166,6 +177,7 @@ impl Store {
                 read,
                 write,
                 domains: DomainCache::default(),
+                settings: SettingsCache::default(),
             })
         } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             let pool = AnyPoolOptions::new()
@@ -178,6 +190,7 @@ impl Store {
                 read: pool.clone(),
                 write: pool,
                 domains: DomainCache::default(),
+                settings: SettingsCache::default(),
             })
         } else {
             Err(StoreError::Invalid(format!(

@@ -21,6 +21,17 @@ pub(super) async fn log_sending(
     r: &SendingRecord,
     at: i64,
 ) -> StoreResult<()> {
+    sqlx::query(
+        "INSERT INTO sending_counters (account_id, minute, messages, recipients) VALUES ($1, $2, 1, $3) \
+         ON CONFLICT (account_id, minute) DO UPDATE SET messages = sending_counters.messages + 1, \
+         recipients = sending_counters.recipients + excluded.recipients",
+    )
+    .bind(r.account_id)
+    .bind(at / 60_000)
+    .bind(r.recipients)
+    .execute(&mut *tx)
+    .await?;
+    // Where it sent from, for the freeze notification.
     sqlx::query("INSERT INTO sending_log (account_id, at, recipients, client_ip, protocol) VALUES ($1, $2, $3, $4, $5)")
         .bind(r.account_id)
         .bind(at)
@@ -76,7 +87,8 @@ fn decode_block(r: &sqlx::any::AnyRow) -> Result<BlockedIp, sqlx::Error> {
 const MAX_BLOCK_SECONDS: i64 = 30 * 24 * 3600;
 
 impl Store {
-    /// Messages (or recipients) an account sent since `since_ms`.
+    /// Messages (or recipients) an account sent since `since_ms`, counted in
+    /// whole minutes (the window may reach up to a minute further back).
     pub async fn sending_count(
         &self,
         account_id: i64,
@@ -84,13 +96,13 @@ impl Store {
         count_recipients: bool,
     ) -> StoreResult<i64> {
         let sql = if count_recipients {
-            "SELECT COALESCE(SUM(recipients), 0) FROM sending_log WHERE account_id = $1 AND at > $2"
+            "SELECT COALESCE(SUM(recipients), 0) FROM sending_counters WHERE account_id = $1 AND minute >= $2"
         } else {
-            "SELECT COUNT(*) FROM sending_log WHERE account_id = $1 AND at > $2"
+            "SELECT COALESCE(SUM(messages), 0) FROM sending_counters WHERE account_id = $1 AND minute >= $2"
         };
         Ok(sqlx::query_scalar(sql)
             .bind(account_id)
-            .bind(since_ms)
+            .bind(since_ms / 60_000)
             .fetch_one(&self.read)
             .await?)
     }
@@ -395,6 +407,7 @@ impl Store {
         for sql in [
             "DELETE FROM auth_failures WHERE at < $1",
             "DELETE FROM sending_log WHERE at < $1",
+            "DELETE FROM sending_counters WHERE minute < $1 / 60000",
             "DELETE FROM unfreeze_tokens WHERE expires_at < $1",
         ] {
             sqlx::query(sql)

@@ -6,14 +6,33 @@ use serde::de::DeserializeOwned;
 
 use super::{Store, StoreError, StoreResult, now_ms};
 
+const SETTINGS_TTL: std::time::Duration = std::time::Duration::from_secs(1);
+
 impl Store {
     /// The stored document, or `T::default()` when it was never set.
+    /// Settings are read on every message and login, so the text is kept
+    /// for a second (other nodes' changes show within it; ours at once).
     pub async fn setting<T: DeserializeOwned + Default>(&self, name: &str) -> StoreResult<T> {
-        let value: Option<String> =
-            sqlx::query_scalar("SELECT value FROM settings WHERE name = $1")
-                .bind(name)
-                .fetch_optional(&self.read)
-                .await?;
+        let cached = {
+            let cache = self.settings.lock().unwrap_or_else(|e| e.into_inner());
+            cache
+                .get(name)
+                .filter(|(at, _)| at.elapsed() < SETTINGS_TTL)
+                .map(|(_, v)| v.clone())
+        };
+        let value = match cached {
+            Some(v) => v,
+            None => {
+                let v: Option<String> =
+                    sqlx::query_scalar("SELECT value FROM settings WHERE name = $1")
+                        .bind(name)
+                        .fetch_optional(&self.read)
+                        .await?;
+                let mut cache = self.settings.lock().unwrap_or_else(|e| e.into_inner());
+                cache.insert(name.to_string(), (std::time::Instant::now(), v.clone()));
+                v
+            }
+        };
         match value {
             None => Ok(T::default()),
             Some(v) => serde_json::from_str(&v)
@@ -33,6 +52,10 @@ impl Store {
         .bind(now_ms())
         .execute(&self.write)
         .await?;
+        self.settings
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(name);
         Ok(())
     }
 }
