@@ -451,6 +451,13 @@ async fn quota_is_exact_through_append_copy_and_expunge() {
         .unwrap();
     let _: Vec<u32> = imap.expunge().await.unwrap().try_collect().await.unwrap();
     assert_eq!(used().await, message.len() as i64);
+    // Deleting a mailbox gives its messages' size back too.
+    imap.create("Scratch").await.unwrap();
+    imap.select("Trash").await.unwrap();
+    imap.copy("1", "Scratch").await.unwrap();
+    assert_eq!(used().await, 2 * message.len() as i64);
+    imap.delete("Scratch").await.unwrap();
+    assert_eq!(used().await, message.len() as i64);
     s.admin(Method::PATCH, "/v1/accounts/alice@example.test")
         .json(&json!({"quota_bytes": 40}))
         .send()

@@ -316,11 +316,12 @@ impl Store {
                 "mailbox has children; delete them first",
             )));
         }
-        let freed: Option<i64> =
-            sqlx::query_scalar("SELECT SUM(size) FROM messages WHERE mailbox_id = $1")
-                .bind(id)
-                .fetch_one(&mut *tx)
-                .await?;
+        let freed: Option<i64> = sqlx::query_scalar(
+            "SELECT CAST(SUM(size) AS BIGINT) FROM messages WHERE mailbox_id = $1",
+        )
+        .bind(id)
+        .fetch_one(&mut *tx)
+        .await?;
         sqlx::query("DELETE FROM mailboxes WHERE id = $1")
             .bind(id)
             .execute(&mut *tx)

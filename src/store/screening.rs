@@ -96,9 +96,9 @@ impl Store {
         count_recipients: bool,
     ) -> StoreResult<i64> {
         let sql = if count_recipients {
-            "SELECT COALESCE(SUM(recipients), 0) FROM sending_counters WHERE account_id = $1 AND minute >= $2"
+            "SELECT CAST(COALESCE(SUM(recipients), 0) AS BIGINT) FROM sending_counters WHERE account_id = $1 AND minute >= $2"
         } else {
-            "SELECT COALESCE(SUM(messages), 0) FROM sending_counters WHERE account_id = $1 AND minute >= $2"
+            "SELECT CAST(COALESCE(SUM(messages), 0) AS BIGINT) FROM sending_counters WHERE account_id = $1 AND minute >= $2"
         };
         Ok(sqlx::query_scalar(sql)
             .bind(account_id)

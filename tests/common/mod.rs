@@ -124,6 +124,11 @@ impl TestServer {
     }
 
     async fn start_with(smtp: &str, extra: &str) -> Self {
+        // RAMPART_TEST_LOG=debug shows the server's log in failing tests.
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::from_env("RAMPART_TEST_LOG"))
+            .with_test_writer()
+            .try_init();
         let dir = tempfile::tempdir().expect("tempdir");
         let (config, text) = test_config_with(dir.path(), smtp, extra).await;
         let config_path = dir.path().join("rampart.toml");
