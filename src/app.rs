@@ -337,7 +337,8 @@ impl Server {
 }
 
 /// Hourly housekeeping: failed logins, sending records and unfreeze tokens
-/// older than 30 days are pruned, so the tables stay bounded.
+/// older than 30 days are pruned, so the tables stay bounded, and expired
+/// attachment links are deleted with the files no other link uses.
 async fn maintenance(state: AppState, shutdown: CancellationToken) {
     const KEEP_MS: i64 = 30 * 24 * 3600 * 1000;
     loop {
@@ -347,6 +348,14 @@ async fn maintenance(state: AppState, shutdown: CancellationToken) {
             .await
         {
             tracing::warn!(error = %e, "pruning screening records failed");
+        }
+        match state.store.purge_expired_attachments().await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(
+                links = n,
+                "expired attachment links and their files deleted"
+            ),
+            Err(e) => tracing::warn!(error = %e, "purging expired attachments failed"),
         }
         tokio::select! {
             _ = tokio::time::sleep(Duration::from_secs(3600)) => {}

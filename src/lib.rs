@@ -7,6 +7,7 @@
 //! - [`app`]        — binds listeners, serves, drains on shutdown; [`app::AppState`]
 //! - [`access`]     — open IMAP/POP3 sessions per account, and mailbox-change wake-ups
 //! - [`address`]    — validated [`address::Domain`] and [`address::EmailAddress`]
+//! - [`attachments`]  — outbound attachment linking: find, store, replace by expiring links
 //! - [`auth`]       — argon2 password hashing, API tokens (JWT)
 //! - [`events`]     — event types and payloads, the webhook dispatcher, admin notification emails
 //! - [`store`]      — the [`store::Store`] over SQLite or PostgreSQL, one module per aggregate
@@ -24,6 +25,7 @@ pub mod access;
 pub mod address;
 pub mod api;
 pub mod app;
+pub mod attachments;
 pub mod auth;
 pub mod cli;
 pub mod config;

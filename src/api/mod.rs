@@ -4,6 +4,7 @@
 //! the mail protocols call, and map results to DTOs.
 
 pub mod docs;
+pub mod downloads;
 pub mod error;
 pub mod extract;
 pub mod openapi;
@@ -39,12 +40,14 @@ pub fn router(state: AppState) -> Router {
         .merge(v1::webhooks::router())
         .merge(v1::dkim::router())
         .merge(v1::queue::router())
-        .merge(v1::screening::router());
+        .merge(v1::screening::router())
+        .merge(v1::attachment_links::router());
     Router::new()
         .nest("/v1", v1)
         .route("/healthz", get(healthz))
         .route("/openapi.json", get(openapi_json))
         .merge(docs::router())
+        .merge(downloads::router())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))

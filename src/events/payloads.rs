@@ -164,6 +164,30 @@ pub struct IpUnblocked {
     pub network: String,
 }
 
+/// `attachment.linked`: an attachment was replaced by a download link.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct AttachmentLinked {
+    pub link_id: i64,
+    pub account: String,
+    pub file_name: String,
+    pub size: i64,
+    pub sha256: String,
+    /// RFC 3339.
+    pub expires_at: String,
+}
+
+/// `attachment.downloaded`
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct AttachmentDownloaded {
+    pub link_id: i64,
+    pub account: String,
+    pub file_name: String,
+    pub ip: String,
+    pub user_agent: String,
+    /// Octets sent (less than the size for a range request).
+    pub bytes: i64,
+}
+
 /// `webhook.test`
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct WebhookTest {
@@ -195,6 +219,8 @@ impl EventType {
             Self::MessageRejected => "MessageRejected",
             Self::MessageQueued => "MessageQueued",
             Self::AuthFailed => "AuthFailed",
+            Self::AttachmentLinked => "AttachmentLinked",
+            Self::AttachmentDownloaded => "AttachmentDownloaded",
             Self::IpBlocked => "IpBlocked",
             Self::IpUnblocked => "IpUnblocked",
             Self::MessageDelivered => "MessageDelivered",

@@ -753,6 +753,18 @@ impl Session {
         if let Some(reply) = self.sending_allowed(hijack_weight).await {
             return reply;
         }
+        // Opted-in senders' large attachments become download links.
+        let body = match self
+            .auth
+            .as_ref()
+            .and_then(|a| EmailAddress::parse(&a.address).ok())
+        {
+            Some(address) => match self.state.store.account(&address).await {
+                Ok(account) => crate::attachments::link(&self.state, &account, body).await,
+                Err(_) => body,
+            },
+            None => body,
+        };
         let queue_id = new_queue_id();
         let mut local = Vec::new();
         let mut remote = Vec::new();

@@ -10,6 +10,7 @@
 
 pub mod accounts;
 pub mod aliases;
+pub mod attachments;
 pub mod blobs;
 pub mod delivery;
 pub mod dkim;
@@ -121,6 +122,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         8,
         include_str!("../../migrations/sqlite/0008_sending_counters.sql"),
         include_str!("../../migrations/postgres/0008_sending_counters.sql"),
+    ),
+    (
+        9,
+        include_str!("../../migrations/sqlite/0009_attachments.sql"),
+        include_str!("../../migrations/postgres/0009_attachments.sql"),
     ),
 ];
 

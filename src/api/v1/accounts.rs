@@ -208,7 +208,16 @@ pub async fn create_account(
             display_name,
             quota_bytes,
             sending_limit: req.sending_limit,
-            attachment_linking: req.attachment_linking.unwrap_or_default(),
+            attachment_linking: match req.attachment_linking {
+                Some(l) => l,
+                None => {
+                    state
+                        .store
+                        .setting::<crate::attachments::LinkingSettings>(crate::attachments::SETTING)
+                        .await?
+                        .new_account_default
+                }
+            },
         })
         .await?;
     tracing::info!(account = %account.address, "account created");

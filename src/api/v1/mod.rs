@@ -2,6 +2,7 @@
 
 pub mod accounts;
 pub mod aliases;
+pub mod attachment_links;
 pub mod dkim;
 pub mod domains;
 pub mod events;

@@ -1,0 +1,115 @@
+//! Outbound attachment linking: large attachments of opted-in accounts are
+//! kept on the server and replaced in the message by a secure, expiring
+//! download link. [`rewrite`] finds and replaces the parts; [`link`] stores
+//! the files and creates the links; downloads are served by
+//! `api::downloads`.
+
+pub mod rewrite;
+
+use base64::Engine;
+use rand::RngCore;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::app::AppState;
+use crate::store::accounts::{Account, AttachmentLinking};
+use crate::store::attachments::NewLink;
+use crate::store::now_ms;
+
+pub const SETTING: &str = "attachment-linking";
+
+/// `/v1/settings/attachment-linking`: the server-wide switch and the
+/// setting new accounts start with.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LinkingSettings {
+    /// Off: no account's attachments are linked, whatever its own setting.
+    pub enabled: bool,
+    /// `attachment_linking` of accounts created without one.
+    pub new_account_default: AttachmentLinking,
+}
+
+impl Default for LinkingSettings {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            new_account_default: AttachmentLinking::default(),
+        }
+    }
+}
+
+/// A link token: 256 bits from the OS's CSPRNG, URL-safe base64.
+pub fn new_token() -> String {
+    let mut bytes = [0u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// Human sizes for the notice: `1.5 MiB`.
+fn human_size(n: usize) -> String {
+    const UNITS: [&str; 4] = ["bytes", "KiB", "MiB", "GiB"];
+    let mut size = n as f64;
+    let mut unit = 0;
+    while size >= 1024.0 && unit < UNITS.len() - 1 {
+        size /= 1024.0;
+        unit += 1;
+    }
+    if unit == 0 {
+        format!("{n} bytes")
+    } else {
+        format!("{size:.1} {}", UNITS[unit])
+    }
+}
+
+/// Replaces the account's large attachments in `message` by links. Any
+/// problem leaves the message as it was (and is logged): linking is a
+/// convenience, never a reason to lose or mangle mail.
+pub async fn link(state: &AppState, account: &Account, message: Vec<u8>) -> Vec<u8> {
+    let settings: LinkingSettings = state.store.setting(SETTING).await.unwrap_or_default();
+    let own = account.attachment_linking;
+    if !settings.enabled || !own.enabled {
+        return message;
+    }
+    let candidates = match rewrite::find(&message, own.min_size_bytes as usize) {
+        Ok(c) if !c.is_empty() => c,
+        Ok(_) => return message,
+        Err(why) => {
+            tracing::info!(account = %account.address, %why, "attachments left in place");
+            return message;
+        }
+    };
+    let expires = now_ms() + i64::from(own.expires_after_days) * 86_400_000;
+    let expires_text = crate::store::from_ms(expires)
+        .format("%Y-%m-%d %H:%M UTC")
+        .to_string();
+    let base = state.config.public_url();
+    let mut replacements = Vec::with_capacity(candidates.len());
+    for c in &candidates {
+        let link = NewLink {
+            token: new_token(),
+            account_id: account.id,
+            account: account.address.clone(),
+            file_name: c.file_name.clone(),
+            content_type: c.content_type.clone(),
+            expires_at_ms: expires,
+        };
+        match state.store.create_attachment_link(&link, &c.bytes).await {
+            Ok(stored) => {
+                let url = format!("{base}/attachments/{}", stored.token);
+                let notice = rewrite::notice_part(
+                    &c.file_name,
+                    &human_size(c.bytes.len()),
+                    &expires_text,
+                    &url,
+                );
+                replacements.push((c.range.clone(), notice));
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "storing a linked attachment failed; message sent unchanged");
+                return message;
+            }
+        }
+    }
+    tracing::info!(account = %account.address, linked = replacements.len(), "attachments replaced by links");
+    rewrite::splice(&message, replacements)
+}
