@@ -384,3 +384,117 @@ async fn accounts_not_opted_in_and_malformed_mime_are_left_alone() {
     assert!(received.contains("!!!not base64!!!"));
     s.stop().await;
 }
+
+/// `extract_inbound`: an account that opts in stores mail it receives with
+/// the large attachments linked; another recipient of the same message
+/// keeps the original, and the link downloads the original bytes.
+#[tokio::test]
+async fn inbound_extraction_rewrites_only_the_opted_in_recipients_copy() {
+    let s = TestServer::start_smtp("").await;
+    s.create_domain("example.test").await;
+    s.create_account("carol@example.test", "carol password")
+        .await;
+    s.create_account("dave@example.test", "dave password").await;
+    let r = s
+        .admin(Method::PATCH, "/v1/accounts/carol@example.test")
+        .json(
+            &json!({"attachment_linking": {"enabled": true, "min_size_bytes": 20000,
+            "expires_after_days": 3, "extract_inbound": true}}),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let account: Value = r.json().await.unwrap();
+    assert_eq!(account["attachment_linking"]["extract_inbound"], true);
+
+    let case = &corpus()[0];
+    let mut c = SmtpClient::connect(s.smtp.unwrap()).await;
+    c.cmd("EHLO sender.test").await;
+    assert_eq!(c.cmd("MAIL FROM:<alice@sender.test>").await.code, 250);
+    assert_eq!(c.cmd("RCPT TO:<carol@example.test>").await.code, 250);
+    assert_eq!(c.cmd("RCPT TO:<dave@example.test>").await.code, 250);
+    assert_eq!(c.cmd("DATA").await.code, 354);
+    c.send(format!("{}.\r\n", case.message).as_bytes()).await;
+    assert_eq!(c.reply().await.code, 250);
+    c.cmd("QUIT").await;
+
+    let stored = |user: &'static str| {
+        let s = &s;
+        async move {
+            let tcp = tokio::net::TcpStream::connect(s.imaps.unwrap())
+                .await
+                .unwrap();
+            let name = rustls::pki_types::ServerName::try_from(common::smtp::SERVER_NAME).unwrap();
+            let tls = common::smtp::connector(s.dir.path())
+                .connect(name, tcp)
+                .await
+                .unwrap();
+            let mut client = async_imap::Client::new(tls);
+            client.read_response().await.unwrap().expect("greeting");
+            let mut imap = client
+                .login(format!("{user}@example.test"), format!("{user} password"))
+                .await
+                .map_err(|(e, _)| e)
+                .expect("login");
+            imap.select("INBOX").await.unwrap();
+            use futures_util::TryStreamExt;
+            let fetched: Vec<_> = imap
+                .fetch("1", "BODY.PEEK[]")
+                .await
+                .unwrap()
+                .try_collect()
+                .await
+                .unwrap();
+            let body = String::from_utf8(fetched[0].body().unwrap().to_vec()).unwrap();
+            imap.logout().await.unwrap();
+            body
+        }
+    };
+    let dave = stored("dave").await;
+    assert!(dave.ends_with(&case.message), "dave keeps the original");
+    let carol = stored("carol").await;
+    assert!(
+        carol.len() < case.message.len() / 2,
+        "carol's copy is small"
+    );
+    assert!(carol.starts_with("Return-Path: <alice@sender.test>\r\nReceived: "));
+    assert!(carol.contains("Here is the report."));
+    let parsed = mail_parser::MessageParser::default()
+        .parse(carol.as_bytes())
+        .unwrap();
+    assert!(
+        parsed
+            .parts
+            .iter()
+            .filter_map(|p| p.text_contents())
+            .any(|t| t.contains("was kept on the mail server")),
+        "the notice says why"
+    );
+    let found = tokens(&carol);
+    assert_eq!(found.len(), 1, "{carol}");
+    let r = s
+        .client
+        .get(s.url(&format!("/attachments/{}", found[0])))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(&r.bytes().await.unwrap()[..], &case.files[0].1[..]);
+
+    // The link is carol's, with her expiry.
+    let links: Value = s
+        .admin(
+            Method::GET,
+            "/v1/attachment-links?account=carol@example.test",
+        )
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(links["items"].as_array().unwrap().len(), 1, "{links}");
+    assert_eq!(links["items"][0]["file_name"], "\u{e4}rger Bericht.pdf");
+    s.stop().await;
+}

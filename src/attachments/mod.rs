@@ -61,21 +61,82 @@ fn human_size(n: usize) -> String {
     }
 }
 
+/// Which way the message is going: the notice says why the file is not
+/// in the message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Direction {
+    /// Submitted by the account: the link replaces the attachment for the
+    /// recipients.
+    Outbound,
+    /// Received by the account (`extract_inbound`): its stored copy links.
+    Inbound,
+}
+
 /// Replaces the account's large attachments in `message` by links. Any
 /// problem leaves the message as it was (and is logged): linking is a
 /// convenience, never a reason to lose or mangle mail.
 pub async fn link(state: &AppState, account: &Account, message: Vec<u8>) -> Vec<u8> {
-    let settings: LinkingSettings = state.store.setting(SETTING).await.unwrap_or_default();
-    let own = account.attachment_linking;
-    if !settings.enabled || !own.enabled {
+    if !account.attachment_linking.enabled {
         return message;
+    }
+    link_for(
+        state,
+        account.id,
+        &account.address,
+        account.attachment_linking,
+        message,
+        Direction::Outbound,
+    )
+    .await
+    .unwrap_or_else(|original| original)
+}
+
+/// The stored copy for a recipient account that extracts inbound
+/// attachments: `Some(rewritten)` when something was linked, `None` when
+/// the message stays as it was.
+pub async fn extract_inbound(
+    state: &AppState,
+    account_id: i64,
+    address: &str,
+    linking: AttachmentLinking,
+    message: &[u8],
+) -> Option<Vec<u8>> {
+    if !linking.enabled || !linking.extract_inbound {
+        return None;
+    }
+    link_for(
+        state,
+        account_id,
+        address,
+        linking,
+        message.to_vec(),
+        Direction::Inbound,
+    )
+    .await
+    .ok()
+}
+
+/// Stores the large attachments of `message` as links owned by the account
+/// and returns the rewritten message; `Err(message)` gives the original
+/// back when nothing was (or could be) linked.
+async fn link_for(
+    state: &AppState,
+    account_id: i64,
+    address: &str,
+    own: AttachmentLinking,
+    message: Vec<u8>,
+    direction: Direction,
+) -> Result<Vec<u8>, Vec<u8>> {
+    let settings: LinkingSettings = state.store.setting(SETTING).await.unwrap_or_default();
+    if !settings.enabled {
+        return Err(message);
     }
     let candidates = match rewrite::find(&message, own.min_size_bytes as usize) {
         Ok(c) if !c.is_empty() => c,
-        Ok(_) => return message,
+        Ok(_) => return Err(message),
         Err(why) => {
-            tracing::info!(account = %account.address, %why, "attachments left in place");
-            return message;
+            tracing::info!(account = %address, %why, "attachments left in place");
+            return Err(message);
         }
     };
     let expires = now_ms() + i64::from(own.expires_after_days) * 86_400_000;
@@ -87,8 +148,8 @@ pub async fn link(state: &AppState, account: &Account, message: Vec<u8>) -> Vec<
     for c in &candidates {
         let link = NewLink {
             token: new_token(),
-            account_id: account.id,
-            account: account.address.clone(),
+            account_id,
+            account: address.to_string(),
             file_name: c.file_name.clone(),
             content_type: c.content_type.clone(),
             expires_at_ms: expires,
@@ -101,15 +162,16 @@ pub async fn link(state: &AppState, account: &Account, message: Vec<u8>) -> Vec<
                     &human_size(c.bytes.len()),
                     &expires_text,
                     &url,
+                    direction,
                 );
                 replacements.push((c.range.clone(), notice));
             }
             Err(e) => {
-                tracing::error!(error = %e, "storing a linked attachment failed; message sent unchanged");
-                return message;
+                tracing::error!(error = %e, "storing a linked attachment failed; message left unchanged");
+                return Err(message);
             }
         }
     }
-    tracing::info!(account = %account.address, linked = replacements.len(), "attachments replaced by links");
-    rewrite::splice(&message, replacements)
+    tracing::info!(account = %address, linked = replacements.len(), ?direction, "attachments replaced by links");
+    Ok(rewrite::splice(&message, replacements))
 }

@@ -172,9 +172,19 @@ fn quoted_printable(body: &[u8]) -> Vec<u8> {
 /// The part that takes an attachment's place: plain text naming the file,
 /// its size, its expiry and its link. Base64-encoded so that the message
 /// stays 7-bit whatever the file's name.
-pub fn notice_part(file_name: &str, size: &str, expires: &str, url: &str) -> Vec<u8> {
+pub fn notice_part(
+    file_name: &str,
+    size: &str,
+    expires: &str,
+    url: &str,
+    direction: super::Direction,
+) -> Vec<u8> {
+    let why = match direction {
+        super::Direction::Outbound => "was too large to send",
+        super::Direction::Inbound => "was kept on the mail server",
+    };
     let text = format!(
-        "The attachment \"{file_name}\" ({size}) was too large to send and is available for download:\r\n\r\n{url}\r\n\r\nThe link expires on {expires}.\r\n"
+        "The attachment \"{file_name}\" ({size}) {why} and is available for download:\r\n\r\n{url}\r\n\r\nThe link expires on {expires}.\r\n"
     );
     let encoded = base64::engine::general_purpose::STANDARD.encode(text.as_bytes());
     let mut out =
@@ -231,6 +241,7 @@ Content-Transfer-Encoding: base64\r\n\r\nSGVsbG8g\r\nd29ybGQh\r\n\
             "12 bytes",
             "2026-12-28",
             "https://x/attachments/t",
+            crate::attachments::Direction::Outbound,
         );
         let out = splice(MSG, vec![(found[0].range.clone(), notice)]);
         let text = String::from_utf8(out).unwrap();

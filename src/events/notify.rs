@@ -195,6 +195,7 @@ async fn send(state: &AppState, n: &PendingNotification) -> anyhow::Result<bool>
                     local.push(LocalRecipient {
                         target,
                         mailbox: "INBOX",
+                        own_blob: None,
                     });
                 }
             }

@@ -779,6 +779,7 @@ impl Session {
                             local.push(LocalRecipient {
                                 target: t.clone(),
                                 mailbox: "INBOX",
+                                own_blob: None,
                             });
                         }
                     }
@@ -839,14 +840,38 @@ impl Session {
             recipient: single_rcpt.as_deref(),
         });
         let blobs = &self.state.blobs;
-        let local_blob = if local.is_empty() {
-            None
-        } else {
+        let local_copy = |body: &[u8]| {
             let mut copy = Vec::with_capacity(body.len() + received.len() + sender.len() + 20);
             copy.extend_from_slice(format!("Return-Path: <{sender}>\r\n").as_bytes());
             copy.extend_from_slice(received.as_bytes());
-            copy.extend_from_slice(&body);
-            match blobs.stage(copy).await {
+            copy.extend_from_slice(body);
+            copy
+        };
+        // Accounts that extract inbound attachments get their own copy.
+        for l in &mut local {
+            let Some(linking) = l.target.extract_inbound else {
+                continue;
+            };
+            let Some(rewritten) = crate::attachments::extract_inbound(
+                &self.state,
+                l.target.account_id,
+                &l.target.address,
+                linking,
+                &body,
+            )
+            .await
+            else {
+                continue;
+            };
+            match blobs.stage(local_copy(&rewritten)).await {
+                Ok(b) => l.own_blob = Some(b),
+                Err(e) => return self.storage_failure(e.to_string()),
+            }
+        }
+        let local_blob = if local.iter().all(|l| l.own_blob.is_some()) {
+            None
+        } else {
+            match blobs.stage(local_copy(&body)).await {
                 Ok(b) => Some(b),
                 Err(e) => return self.storage_failure(e.to_string()),
             }

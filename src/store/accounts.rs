@@ -57,6 +57,10 @@ pub struct AttachmentLinking {
     /// Links and their files are removed this many days after sending.
     #[schema(minimum = 1)]
     pub expires_after_days: u32,
+    /// Also replace large attachments of mail this account receives by
+    /// links (in its stored copy), with the same size and expiry.
+    #[serde(default)]
+    pub extract_inbound: bool,
 }
 
 impl Default for AttachmentLinking {
@@ -65,6 +69,7 @@ impl Default for AttachmentLinking {
             enabled: false,
             min_size_bytes: 1024 * 1024,
             expires_after_days: 30,
+            extract_inbound: false,
         }
     }
 }

@@ -8,6 +8,7 @@ use super::events::append;
 use super::{Store, StoreResult, now_ms};
 use crate::address::EmailAddress;
 use crate::events::{EventType, NewEvent, payloads};
+use crate::store::accounts::AttachmentLinking;
 use crate::store::blobs::StagedBlob;
 
 /// A local account that a recipient address resolves to.
@@ -18,6 +19,9 @@ pub struct LocalTarget {
     pub domain: String,
     pub quota_bytes: Option<i64>,
     pub used_bytes: i64,
+    /// The account's attachment linking when it extracts inbound
+    /// attachments; `None` otherwise.
+    pub extract_inbound: Option<AttachmentLinking>,
 }
 
 /// One local recipient of an accepted message.
@@ -26,6 +30,9 @@ pub struct LocalRecipient {
     pub target: LocalTarget,
     /// The mailbox to file into (`INBOX`, or `Junk` for quarantined mail).
     pub mailbox: &'static str,
+    /// This recipient's own copy, when it differs from the delivery's
+    /// `local_blob` (attachments extracted for this account).
+    pub own_blob: Option<StagedBlob>,
 }
 
 /// One accepted message, with its blobs already on stable storage.
@@ -56,10 +63,11 @@ impl Store {
         address: &EmailAddress,
     ) -> StoreResult<Option<Vec<LocalTarget>>> {
         let rows = sqlx::query(
-            "SELECT a.id, a.address, d.name AS domain, a.quota_bytes, a.used_bytes FROM accounts a \
-             JOIN domains d ON d.id = a.domain_id WHERE a.address_key = $1 \
+            "SELECT a.id, a.address, d.name AS domain, a.quota_bytes, a.used_bytes, a.attachment_linking \
+             FROM accounts a JOIN domains d ON d.id = a.domain_id WHERE a.address_key = $1 \
              UNION ALL \
-             SELECT a.id, a.address, d.name AS domain, a.quota_bytes, a.used_bytes FROM aliases al \
+             SELECT a.id, a.address, d.name AS domain, a.quota_bytes, a.used_bytes, a.attachment_linking \
+             FROM aliases al \
              JOIN alias_targets t ON t.alias_id = al.id JOIN accounts a ON a.id = t.account_id \
              JOIN domains d ON d.id = a.domain_id WHERE al.address_key = $1",
         )
@@ -77,6 +85,11 @@ impl Store {
                 domain: r.try_get("domain")?,
                 quota_bytes: r.try_get("quota_bytes")?,
                 used_bytes: r.try_get("used_bytes")?,
+                extract_inbound: serde_json::from_str::<AttachmentLinking>(
+                    &r.try_get::<String, _>("attachment_linking")?,
+                )
+                .ok()
+                .filter(|l| l.enabled && l.extract_inbound),
             });
         }
         Ok(Some(targets))
@@ -90,69 +103,81 @@ impl Store {
             if let Some(record) = &d.sent_by {
                 super::screening::log_sending(&mut tx, record, now).await?;
             }
-            if let Some(staged) = &d.local_blob {
+            if let Some(staged) = &d.local_blob
+                && let Some(bytes) = &staged.bytes
+            {
+                super::blobs::insert(&mut tx, &staged.blob, bytes).await?;
+            }
+            for r in &d.local {
+                let Some(staged) = r.own_blob.as_ref().or(d.local_blob.as_ref()) else {
+                    continue;
+                };
                 let blob = &staged.blob;
-                if let Some(bytes) = &staged.bytes {
-                    super::blobs::insert(&mut tx, blob, bytes).await?;
+                if let Some(StagedBlob {
+                    blob: own,
+                    bytes: Some(bytes),
+                }) = &r.own_blob
+                {
+                    super::blobs::insert(&mut tx, own, bytes).await?;
                 }
-                for r in &d.local {
-                    let row = sqlx::query(
-                        "UPDATE mailboxes SET uidnext = uidnext + 1 \
-                         WHERE account_id = $1 AND name = $2 RETURNING id, uidnext - 1 AS uid",
-                    )
-                    .bind(r.target.account_id)
-                    .bind(r.mailbox)
-                    .fetch_optional(&mut *tx)
-                    .await?;
-                    let row = match row {
-                        Some(row) => row,
-                        // A mailbox deleted by its user: file into INBOX instead.
-                        None => sqlx::query(
+                let row = sqlx::query(
+                    "UPDATE mailboxes SET uidnext = uidnext + 1 \
+                     WHERE account_id = $1 AND name = $2 RETURNING id, uidnext - 1 AS uid",
+                )
+                .bind(r.target.account_id)
+                .bind(r.mailbox)
+                .fetch_optional(&mut *tx)
+                .await?;
+                let row = match row {
+                    Some(row) => row,
+                    // A mailbox deleted by its user: file into INBOX instead.
+                    None => {
+                        sqlx::query(
                             "UPDATE mailboxes SET uidnext = uidnext + 1 \
-                             WHERE account_id = $1 AND name = 'INBOX' RETURNING id, uidnext - 1 AS uid",
+                         WHERE account_id = $1 AND name = 'INBOX' RETURNING id, uidnext - 1 AS uid",
                         )
                         .bind(r.target.account_id)
                         .fetch_one(&mut *tx)
-                        .await?,
-                    };
-                    let mailbox_id: i64 = row.try_get("id")?;
-                    let uid: i64 = row.try_get("uid")?;
-                    sqlx::query(
-                        "INSERT INTO messages (mailbox_id, uid, blob, size, flags, internal_date) \
-                         VALUES ($1, $2, $3, $4, '', $5)",
-                    )
-                    .bind(mailbox_id)
-                    .bind(uid)
-                    .bind(blob.hash.clone())
+                        .await?
+                    }
+                };
+                let mailbox_id: i64 = row.try_get("id")?;
+                let uid: i64 = row.try_get("uid")?;
+                sqlx::query(
+                    "INSERT INTO messages (mailbox_id, uid, blob, size, flags, internal_date) \
+                     VALUES ($1, $2, $3, $4, '', $5)",
+                )
+                .bind(mailbox_id)
+                .bind(uid)
+                .bind(blob.hash.clone())
+                .bind(blob.size as i64)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+                sqlx::query("UPDATE accounts SET used_bytes = used_bytes + $1 WHERE id = $2")
                     .bind(blob.size as i64)
-                    .bind(now)
+                    .bind(r.target.account_id)
                     .execute(&mut *tx)
                     .await?;
-                    sqlx::query("UPDATE accounts SET used_bytes = used_bytes + $1 WHERE id = $2")
-                        .bind(blob.size as i64)
-                        .bind(r.target.account_id)
-                        .execute(&mut *tx)
-                        .await?;
-                    append(
-                        &mut tx,
-                        &NewEvent {
-                            kind: EventType::MessageReceived,
-                            account: Some(r.target.address.clone()),
-                            domain: Some(r.target.domain.clone()),
-                            data: payloads::to_data(&payloads::MessageReceived {
-                                account: r.target.address.clone(),
-                                message_id: d.queue_id.clone(),
-                                mailbox: r.mailbox.into(),
-                                uid,
-                                size: blob.size,
-                                sender: d.sender.clone(),
-                                client_ip: d.client_ip.clone(),
-                                authenticated: d.account.is_some(),
-                            }),
-                        },
-                    )
-                    .await?;
-                }
+                append(
+                    &mut tx,
+                    &NewEvent {
+                        kind: EventType::MessageReceived,
+                        account: Some(r.target.address.clone()),
+                        domain: Some(r.target.domain.clone()),
+                        data: payloads::to_data(&payloads::MessageReceived {
+                            account: r.target.address.clone(),
+                            message_id: d.queue_id.clone(),
+                            mailbox: r.mailbox.into(),
+                            uid,
+                            size: blob.size,
+                            sender: d.sender.clone(),
+                            client_ip: d.client_ip.clone(),
+                            authenticated: d.account.is_some(),
+                        }),
+                    },
+                )
+                .await?;
             }
             if let (Some(staged), false) = (&d.queue_blob, d.remote.is_empty()) {
                 let blob = &staged.blob;

@@ -475,6 +475,7 @@ async fn maybe_dsn(state: &AppState, message_id: i64, sender: &str, queue_id: &s
         Ok(Some(targets)) => local.extend(targets.into_iter().map(|target| LocalRecipient {
             target,
             mailbox: "INBOX",
+            own_blob: None,
         })),
         Ok(None) => match state.store.is_local_domain(to.domain()).await {
             Ok(false) => remote.push(to.clone()),
