@@ -90,7 +90,7 @@ async fn domain_and_account_lifecycle() {
     assert_eq!(a["sending_limit"], Value::Null);
     assert_eq!(
         a["attachment_linking"],
-        json!({"enabled": false, "min_size_bytes": 1048576, "expires_after_days": 30})
+        json!({"enabled": false, "min_size_bytes": 1048576, "expires_after_days": 30, "extract_inbound": false})
     );
     assert!(a.get("password").is_none() && a.get("password_hash").is_none());
 
