@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use mail_auth::MessageAuthenticator;
 use mail_auth::hickory_resolver::config::{
-    ConnectionConfig, NameServerConfig, ResolverConfig, ResolverOpts,
+    ConnectionConfig, NameServerConfig, ResolveHosts, ResolverConfig, ResolverOpts,
 };
 
 use crate::config::DnsConfig;
@@ -33,6 +33,12 @@ pub fn resolver(config: &DnsConfig) -> anyhow::Result<MessageAuthenticator> {
     let mut opts = ResolverOpts::default();
     opts.timeout = Duration::from_millis(config.timeout_ms);
     opts.attempts = 2;
+    // Answers are cached per TTL (SPF, DKIM, DMARC and PTR lookups repeat
+    // for every message from the same sender), bounded in entries.
+    opts.cache_size = 8192;
+    // Configured nameservers are the whole truth: /etc/hosts would answer
+    // PTR and A queries for loopback names and skew iprev and SPF.
+    opts.use_hosts_file = ResolveHosts::Never;
     MessageAuthenticator::new(ResolverConfig::from_name_servers(servers), opts)
         .map_err(|e| anyhow::anyhow!("dns.nameservers: {e}"))
 }

@@ -41,7 +41,8 @@ pub fn router(state: AppState) -> Router {
         .merge(v1::dkim::router())
         .merge(v1::queue::router())
         .merge(v1::screening::router())
-        .merge(v1::attachment_links::router());
+        .merge(v1::attachment_links::router())
+        .merge(v1::sender_checks::router());
     Router::new()
         .nest("/v1", v1)
         .route("/healthz", get(healthz))

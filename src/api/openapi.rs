@@ -58,6 +58,9 @@ use crate::events::{EventType, payloads};
         v1::attachment_links::revoke_link,
         v1::attachment_links::get_settings,
         v1::attachment_links::put_settings,
+        v1::sender_checks::get_settings,
+        v1::sender_checks::put_settings,
+        v1::sender_checks::sender_check,
         v1::queue::list_queue,
         v1::queue::get_entry,
         v1::queue::delete_entry,
@@ -103,6 +106,7 @@ use crate::events::{EventType, payloads};
         (name = "queue", description = "The outbound queue"),
         (name = "attachments", description = "Attachment links"),
         (name = "screening", description = "Failed logins and blocked networks"),
+        (name = "tools", description = "Diagnostics: run the server's checks on demand"),
         (name = "webhooks", description = "Signed deliveries of the event log (Standard Webhooks)"),
     )
 )]

@@ -229,6 +229,7 @@ async fn send(state: &AppState, n: &PendingNotification) -> anyhow::Result<bool>
         queue_blob,
         remote,
         sent_by: None,
+        score: None,
     };
     state
         .committer

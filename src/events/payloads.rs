@@ -60,6 +60,9 @@ pub struct MessageReceived {
     pub client_ip: String,
     /// Whether it came from an authenticated session.
     pub authenticated: bool,
+    /// The inbound sender-check score, for mail that was checked.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub score: Option<f64>,
 }
 
 /// `message.rejected`
@@ -69,7 +72,8 @@ pub struct MessageRejected {
     pub stage: String,
     /// Machine-readable: `relay_denied`, `relay_trick`, `unknown_recipient`,
     /// `local_sender_unauthenticated`, `ip_shield`, `sender_mismatch`,
-    /// `from_mismatch`, `message_too_big`, `bare_line_ending`, `line_too_long`.
+    /// `from_mismatch`, `message_too_big`, `bare_line_ending`, `line_too_long`,
+    /// `sender_checks` (inbound SPF/DKIM/DMARC/PTR score or policy).
     pub reason: String,
     /// The address concerned, if any.
     pub address: Option<String>,
@@ -77,6 +81,9 @@ pub struct MessageRejected {
     /// `smtp`, `submission` or `submissions`.
     pub listener: String,
     pub authenticated: bool,
+    /// The inbound sender-check score, for refusals by those checks.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub score: Option<f64>,
 }
 
 /// `message.queued`: one per message with remote recipients.

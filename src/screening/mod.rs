@@ -6,3 +6,4 @@ pub mod blocks;
 pub mod hijack;
 pub mod login;
 pub mod relay;
+pub mod sender;

@@ -17,6 +17,7 @@ use crate::events::{EventType, NewEvent, payloads};
 use crate::screening::hijack::{self, HijackSettings, Verdict};
 use crate::screening::login::{LoginError, Protocol, login};
 use crate::screening::relay::{self, IpShieldSettings, Refusal, RelaySettings, SessionFacts};
+use crate::screening::sender::{self, InboundScreening, Verdict as SenderVerdict};
 use crate::store::StoreError;
 use crate::store::accounts::{AccountStatus, FreezeDetails};
 use crate::store::delivery::{Delivery, LocalRecipient, LocalTarget};
@@ -708,6 +709,68 @@ impl Session {
                 return self.refuse(refusal);
             }
         }
+        // Inbound sender authentication for strangers: refuse, delay, file
+        // in Junk or deliver with the findings in headers.
+        let screening = if self.auth.is_none() && !self.trusted {
+            let settings: InboundScreening = self
+                .state
+                .store
+                .setting(sender::SETTING)
+                .await
+                .unwrap_or_default();
+            if settings.enabled {
+                let mail_from = envelope
+                    .sender
+                    .as_ref()
+                    .map(|s| s.to_string())
+                    .unwrap_or_default();
+                let helo = self.helo.clone().unwrap_or_default();
+                let report = sender::check_sender(
+                    &self.state,
+                    &settings,
+                    self.peer.ip(),
+                    &helo,
+                    &mail_from,
+                    Some(&body),
+                )
+                .await;
+                match report.verdict {
+                    SenderVerdict::Reject => {
+                        self.reject_event_scored("data", "sender_checks", None, Some(report.score))
+                            .await;
+                        return (
+                            Reply::enhanced(550, "5.7.1", report.reason),
+                            After::Continue,
+                        );
+                    }
+                    SenderVerdict::Tempfail => {
+                        return (
+                            Reply::enhanced(451, "4.7.0", report.reason),
+                            After::Continue,
+                        );
+                    }
+                    SenderVerdict::Junk | SenderVerdict::Deliver => Some(report),
+                }
+            } else {
+                None
+            }
+        } else {
+            None
+        };
+        let body = match &screening {
+            Some(report) => {
+                let stripped = sender::strip_forged_results(&body, &self.state.config.hostname);
+                let mut out = Vec::with_capacity(report.headers.len() + stripped.len());
+                out.extend_from_slice(report.headers.as_bytes());
+                out.extend_from_slice(&stripped);
+                out
+            }
+            None => body,
+        };
+        let inbox = match &screening {
+            Some(report) if report.verdict == SenderVerdict::Junk => "Junk",
+            _ => "INBOX",
+        };
         // Replies to freeze notifications unfreeze; they are not stored.
         let mut unfrozen = Vec::new();
         for rcpt in &envelope.rcpts {
@@ -778,7 +841,7 @@ impl Session {
                         {
                             local.push(LocalRecipient {
                                 target: t.clone(),
-                                mailbox: "INBOX",
+                                mailbox: inbox,
                                 own_blob: None,
                             });
                         }
@@ -907,6 +970,7 @@ impl Session {
                 }
                 .into(),
             }),
+            score: screening.as_ref().map(|r| r.score),
         };
         match self.committer.commit(delivery).await {
             Ok(()) => {
@@ -1074,6 +1138,16 @@ impl Session {
 
     /// Records `message.rejected`. Failure to record is logged, never fatal.
     async fn reject_event(&self, stage: &str, reason: &str, address: Option<&str>) {
+        self.reject_event_scored(stage, reason, address, None).await
+    }
+
+    async fn reject_event_scored(
+        &self,
+        stage: &str,
+        reason: &str,
+        address: Option<&str>,
+        score: Option<f64>,
+    ) {
         let event = NewEvent {
             kind: EventType::MessageRejected,
             account: self.auth.as_ref().map(|a| a.address.clone()),
@@ -1085,6 +1159,7 @@ impl Session {
                 client_ip: self.peer.ip().to_string(),
                 listener: self.kind.name().into(),
                 authenticated: self.auth.is_some(),
+                score,
             }),
         };
         if let Err(e) = self.state.store.record_event(&event).await {

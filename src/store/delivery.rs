@@ -53,6 +53,8 @@ pub struct Delivery {
     pub remote: Vec<EmailAddress>,
     /// For authenticated submissions: the entry in the account's sending log.
     pub sent_by: Option<super::screening::SendingRecord>,
+    /// The inbound sender-check score, when the message was checked.
+    pub score: Option<f64>,
 }
 
 impl Store {
@@ -174,6 +176,7 @@ impl Store {
                             sender: d.sender.clone(),
                             client_ip: d.client_ip.clone(),
                             authenticated: d.account.is_some(),
+                            score: d.score,
                         }),
                     },
                 )

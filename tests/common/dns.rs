@@ -6,7 +6,7 @@ use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::{Arc, Mutex};
 
 use mail_auth::hickory_resolver::proto::op::{Message, ResponseCode};
-use mail_auth::hickory_resolver::proto::rr::rdata::{A, MX, TXT};
+use mail_auth::hickory_resolver::proto::rr::rdata::{A, MX, PTR, TXT};
 use mail_auth::hickory_resolver::proto::rr::{Name, RData, Record, RecordType};
 
 /// Records by (lower-case name without the final dot, type).
@@ -38,6 +38,23 @@ impl Zone {
         self.add(name, RecordType::A, RData::A(A(ip)));
     }
 
+    /// The PTR record of an IPv4 address.
+    pub fn ptr(&self, ip: Ipv4Addr, host: &str) {
+        let o = ip.octets();
+        let name = format!("{}.{}.{}.{}.in-addr.arpa", o[3], o[2], o[1], o[0]);
+        let host = format!("{}.", host.trim_end_matches('.'));
+        self.add(
+            &name,
+            RecordType::PTR,
+            RData::PTR(PTR(Name::from_ascii(&host).unwrap())),
+        );
+    }
+
+    /// Queries for `name` are never answered (the resolver times out).
+    pub fn unreachable(&self, name: &str) {
+        self.add(name, RecordType::ANY, RData::A(A(Ipv4Addr::UNSPECIFIED)));
+    }
+
     /// A TXT record, split into 255-octet strings as DNS requires.
     pub fn txt(&self, name: &str, value: &str) {
         let chunks = value
@@ -67,6 +84,7 @@ pub async fn start(zone: Zone) -> SocketAddr {
             response.metadata.recursion_desired = request.metadata.recursion_desired;
             response.metadata.recursion_available = true;
             let mut known = false;
+            let mut silent = false;
             {
                 let records = zone.0.lock().unwrap();
                 for q in &request.queries {
@@ -75,11 +93,17 @@ pub async fn start(zone: Zone) -> SocketAddr {
                         .to_ascii()
                         .trim_end_matches('.')
                         .to_ascii_lowercase();
+                    if records.contains_key(&(name.clone(), RecordType::ANY)) {
+                        silent = true;
+                    }
                     known |= records.keys().any(|(n, _)| *n == name);
                     for data in records.get(&(name, q.query_type())).into_iter().flatten() {
                         response.add_answer(Record::from_rdata(q.name().clone(), 60, data.clone()));
                     }
                 }
+            }
+            if silent {
+                continue;
             }
             response.add_queries(request.queries.clone());
             if !known {

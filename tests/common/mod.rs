@@ -88,6 +88,16 @@ pub async fn test_config_with(dir: &std::path::Path, smtp: &str, extra: &str) ->
         Some(i) => (&extra[..i], &extra[i..]),
         None => (extra, ""),
     };
+    // Every lookup goes to a DNS server on loopback, never the machine's:
+    // an empty zone unless the test brings its own.
+    let own_dns;
+    let extra = if extra.contains("[dns]") {
+        extra
+    } else {
+        let dns = dns::start(dns::Zone::default()).await;
+        own_dns = format!("{extra}\n[dns]\nnameservers = [\"{dns}\"]\n");
+        own_dns.as_str()
+    };
     let text = format!(
         r#"hostname = "mx.rampart.test"
 data_dir = "{dir}"

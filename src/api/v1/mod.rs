@@ -8,6 +8,7 @@ pub mod domains;
 pub mod events;
 pub mod queue;
 pub mod screening;
+pub mod sender_checks;
 pub mod settings;
 pub mod tokens;
 pub mod webhooks;

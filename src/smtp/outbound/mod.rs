@@ -512,6 +512,7 @@ async fn maybe_dsn(state: &AppState, message_id: i64, sender: &str, queue_id: &s
         queue_blob,
         remote,
         sent_by: None,
+        score: None,
     };
     if let Err(e) = state.committer.commit(delivery).await {
         tracing::error!(error = %e, "storing a DSN failed");

@@ -1,0 +1,612 @@
+//! Inbound sender authentication: iprev (forward-confirmed PTR), HELO
+//! sanity, SPF, DKIM, ARC and DMARC through mail-auth and the configured
+//! resolver, then a score from configurable weights that decides between
+//! delivering, filing in Junk, refusing and asking to try later. The SMTP
+//! session and `POST /v1/tools/sender-check` both call [`check`], so the
+//! tool shows exactly what SMTP would do.
+
+use std::net::IpAddr;
+
+use mail_auth::common::headers::HeaderWriter;
+use mail_auth::dmarc::Policy;
+use mail_auth::{
+    AuthenticatedMessage, AuthenticationResults, DkimResult, DmarcResult, IprevResult, ReceivedSpf,
+    SpfResult, dmarc::verify::DmarcParameters, spf::verify::SpfParameters,
+};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::app::AppState;
+
+pub const SETTING: &str = "inbound-screening";
+
+/// `/v1/settings/inbound-screening`: what each finding weighs and what a
+/// score leads to. Applies to sessions that are neither authenticated nor
+/// from a trusted network.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields, default)]
+pub struct InboundScreening {
+    /// Off: no checks, no headers, every message delivered to INBOX.
+    pub enabled: bool,
+    pub weights: Weights,
+    /// At or above this score the message is filed in Junk.
+    pub junk_score: f64,
+    /// At or above this score the message is refused at the end of DATA.
+    pub reject_score: f64,
+    /// Refuse mail from clients whose IP has no forward-confirmed PTR.
+    pub reject_without_ptr: bool,
+    /// Refuse (550 5.7.1) when DMARC fails and the domain's policy is `reject`.
+    pub honor_dmarc_reject: bool,
+    /// File in Junk when DMARC fails and the policy is `quarantine`.
+    pub honor_dmarc_quarantine: bool,
+    /// Answer 451 when a DNS lookup timed out or failed (SPF, DMARC or
+    /// iprev `temperror`) instead of scoring the message as it is.
+    pub tempfail_on_dns_error: bool,
+}
+
+impl Default for InboundScreening {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            weights: Weights::default(),
+            junk_score: 5.0,
+            reject_score: 12.0,
+            reject_without_ptr: false,
+            honor_dmarc_reject: true,
+            honor_dmarc_quarantine: true,
+            tempfail_on_dns_error: false,
+        }
+    }
+}
+
+/// Score added by each finding.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields, default)]
+pub struct Weights {
+    pub spf_fail: f64,
+    pub spf_softfail: f64,
+    pub spf_neutral: f64,
+    pub spf_none: f64,
+    pub spf_permerror: f64,
+    pub spf_temperror: f64,
+    /// Per failing DKIM signature (at most once per message).
+    pub dkim_fail: f64,
+    pub dkim_none: f64,
+    pub dmarc_fail: f64,
+    /// No PTR, or a PTR whose name does not resolve back to the client IP.
+    pub ptr_missing: f64,
+    /// HELO is our own name, or an IP literal that is not the client's.
+    pub helo_invalid: f64,
+    pub arc_fail: f64,
+}
+
+impl Default for Weights {
+    fn default() -> Self {
+        Self {
+            spf_fail: 5.0,
+            spf_softfail: 2.0,
+            spf_neutral: 0.5,
+            spf_none: 1.0,
+            spf_permerror: 1.0,
+            spf_temperror: 0.0,
+            dkim_fail: 3.0,
+            dkim_none: 0.5,
+            dmarc_fail: 4.0,
+            ptr_missing: 2.0,
+            helo_invalid: 3.0,
+            arc_fail: 1.0,
+        }
+    }
+}
+
+/// What the message is checked as.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SenderCheckRequest {
+    #[schema(value_type = String, example = "192.0.2.10")]
+    pub ip: IpAddr,
+    pub helo: String,
+    /// Envelope sender; empty for the null reverse-path.
+    #[serde(default)]
+    pub mail_from: String,
+    /// The message (headers and body) for DKIM, ARC and DMARC; without it
+    /// only iprev, HELO and SPF are checked.
+    #[serde(default)]
+    pub message: Option<String>,
+}
+
+/// One check's outcome.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct CheckResult {
+    /// RFC 8601 result: `pass`, `fail`, `softfail`, `neutral`, `none`,
+    /// `temperror`, `permerror`.
+    pub result: String,
+    /// The domain (or PTR name) the check was about, when there is one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub domain: Option<String>,
+    /// Why, in words.
+    pub reason: String,
+}
+
+/// A score contribution.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ScorePart {
+    /// `spf`, `dkim`, `dmarc`, `iprev`, `helo` or `arc`.
+    pub check: String,
+    pub result: String,
+    pub weight: f64,
+}
+
+/// What happens to the message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Verdict {
+    Deliver,
+    Junk,
+    Reject,
+    /// 451: try again later (DNS trouble with `tempfail_on_dns_error`).
+    Tempfail,
+}
+
+/// Every finding, the score and the verdict.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct SenderReport {
+    pub iprev: CheckResult,
+    pub helo: CheckResult,
+    pub spf: CheckResult,
+    pub dkim: Vec<CheckResult>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub arc: Option<CheckResult>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dmarc: Option<CheckResult>,
+    /// The DMARC policy that applied (`none`, `quarantine`, `reject`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dmarc_policy: Option<String>,
+    pub score: f64,
+    pub score_parts: Vec<ScorePart>,
+    pub verdict: Verdict,
+    /// Why the verdict, in words (the SMTP reply text for refusals).
+    pub reason: String,
+    /// The `Authentication-Results:`, `Received-SPF:` and score headers
+    /// prepended to a delivered message.
+    pub headers: String,
+}
+
+fn check(result: &str, domain: Option<String>, reason: impl Into<String>) -> CheckResult {
+    CheckResult {
+        result: result.into(),
+        domain,
+        reason: reason.into(),
+    }
+}
+
+fn spf_name(r: SpfResult) -> &'static str {
+    match r {
+        SpfResult::Pass => "pass",
+        SpfResult::Fail => "fail",
+        SpfResult::SoftFail => "softfail",
+        SpfResult::Neutral => "neutral",
+        SpfResult::TempError => "temperror",
+        SpfResult::PermError => "permerror",
+        SpfResult::None => "none",
+    }
+}
+
+fn dkim_name(r: &DkimResult) -> (&'static str, String) {
+    match r {
+        DkimResult::Pass => ("pass", "signature verified".into()),
+        DkimResult::Neutral(e) => ("neutral", e.to_string()),
+        DkimResult::Fail(e) => ("fail", e.to_string()),
+        DkimResult::PermError(e) => ("permerror", e.to_string()),
+        DkimResult::TempError(e) => ("temperror", e.to_string()),
+        DkimResult::None => ("none", "no signature".into()),
+    }
+}
+
+fn dmarc_name(r: &DmarcResult) -> (&'static str, String) {
+    match r {
+        DmarcResult::Pass => ("pass", "aligned".into()),
+        DmarcResult::Fail(e) => ("fail", e.to_string()),
+        DmarcResult::TempError(e) => ("temperror", e.to_string()),
+        DmarcResult::PermError(e) => ("permerror", e.to_string()),
+        DmarcResult::None => ("none", "no DMARC record".into()),
+    }
+}
+
+/// HELO sanity: not our own name, and an address literal only when it is
+/// the client's own address.
+fn helo_check(helo: &str, ip: IpAddr, hostname: &str) -> CheckResult {
+    let name = helo.trim();
+    if name.is_empty() {
+        return check("fail", None, "empty HELO");
+    }
+    if name.eq_ignore_ascii_case(hostname) {
+        return check("fail", Some(name.into()), "HELO claims to be this server");
+    }
+    let literal = name
+        .strip_prefix('[')
+        .and_then(|s| s.strip_suffix(']'))
+        .map(|s| s.strip_prefix("IPv6:").unwrap_or(s));
+    match literal.map(|l| l.parse::<IpAddr>()) {
+        Some(Ok(claimed)) if claimed == ip => {
+            check("pass", Some(name.into()), "client's own address literal")
+        }
+        Some(Ok(_)) => check("fail", Some(name.into()), "address literal of another host"),
+        Some(Err(_)) => check("fail", Some(name.into()), "malformed address literal"),
+        None if name.parse::<IpAddr>().is_ok() => check(
+            "fail",
+            Some(name.into()),
+            "bare IP address instead of a name",
+        ),
+        None if !name.contains('.') => {
+            check("fail", Some(name.into()), "not a fully qualified name")
+        }
+        None => check("pass", Some(name.into()), "plausible name"),
+    }
+}
+
+/// Runs every check on one message (or, without `message`, on the
+/// envelope alone) and scores it.
+pub async fn check_sender(
+    state: &AppState,
+    settings: &InboundScreening,
+    ip: IpAddr,
+    helo: &str,
+    mail_from: &str,
+    message: Option<&[u8]>,
+) -> SenderReport {
+    let resolver = &state.resolver;
+    let hostname = state.config.hostname.as_str();
+    let w = &settings.weights;
+    let mut parts: Vec<ScorePart> = Vec::new();
+    let mut add = |check: &str, result: &str, weight: f64| {
+        if weight != 0.0 {
+            parts.push(ScorePart {
+                check: check.into(),
+                result: result.into(),
+                weight,
+            });
+        }
+    };
+    let mut dns_trouble = false;
+
+    // iprev
+    let iprev_out = resolver.verify_iprev(ip).await;
+    let ptr_name = iprev_out
+        .ptr
+        .as_ref()
+        .and_then(|p| p.first())
+        .map(|n| n.trim_end_matches('.').to_string());
+    let iprev = match &iprev_out.result {
+        IprevResult::Pass => check("pass", ptr_name.clone(), "PTR resolves back to the client"),
+        IprevResult::Fail(e) => check("fail", ptr_name.clone(), format!("PTR not confirmed: {e}")),
+        IprevResult::TempError(e) => {
+            dns_trouble = true;
+            check("temperror", None, e.to_string())
+        }
+        IprevResult::PermError(e) => check("permerror", None, format!("no PTR: {e}")),
+        IprevResult::None => check("none", None, "no PTR"),
+    };
+    let ptr_confirmed = iprev.result == "pass";
+    if !ptr_confirmed && iprev.result != "temperror" {
+        add("iprev", &iprev.result, w.ptr_missing);
+    }
+
+    // HELO
+    let helo_result = helo_check(helo, ip, hostname);
+    if helo_result.result == "fail" {
+        add("helo", "fail", w.helo_invalid);
+    }
+
+    // SPF on MAIL FROM, or on HELO for the null sender.
+    let spf_out = if mail_from.is_empty() {
+        resolver
+            .verify_spf(SpfParameters::verify_ehlo(ip, helo, hostname))
+            .await
+    } else {
+        resolver
+            .verify_spf(SpfParameters::verify_mail_from(
+                ip, helo, hostname, mail_from,
+            ))
+            .await
+    };
+    let spf_result = spf_out.result();
+    let spf_label = spf_name(spf_result);
+    let spf_domain = spf_out.domain().to_string();
+    let spf = check(
+        spf_label,
+        Some(spf_domain.clone()).filter(|d| !d.is_empty()),
+        match spf_result {
+            SpfResult::Pass => "client authorised by the domain's SPF record".to_string(),
+            SpfResult::Fail => format!(
+                "client not authorised{}",
+                spf_out
+                    .explanation()
+                    .map(|e| format!(": {e}"))
+                    .unwrap_or_default()
+            ),
+            SpfResult::SoftFail => "client probably not authorised (~all)".into(),
+            SpfResult::Neutral => "the domain makes no assertion (?all)".into(),
+            SpfResult::None => "no SPF record".into(),
+            SpfResult::PermError => "the SPF record is invalid or needs too many lookups".into(),
+            SpfResult::TempError => "DNS error while evaluating SPF".into(),
+        },
+    );
+    if spf_result == SpfResult::TempError {
+        dns_trouble = true;
+    }
+    add(
+        "spf",
+        spf_label,
+        match spf_result {
+            SpfResult::Fail => w.spf_fail,
+            SpfResult::SoftFail => w.spf_softfail,
+            SpfResult::Neutral => w.spf_neutral,
+            SpfResult::None => w.spf_none,
+            SpfResult::PermError => w.spf_permerror,
+            SpfResult::TempError => w.spf_temperror,
+            SpfResult::Pass => 0.0,
+        },
+    );
+
+    let mut ar = AuthenticationResults::new(hostname).with_iprev_result(&iprev_out, ip);
+    ar = if mail_from.is_empty() {
+        ar.with_spf_ehlo_result(&spf_out, ip, helo)
+    } else {
+        ar.with_spf_mailfrom_result(&spf_out, ip, mail_from, helo)
+    };
+
+    let mut dkim = Vec::new();
+    let mut arc = None;
+    let mut dmarc = None;
+    let mut dmarc_policy = None;
+    let mut dmarc_verdict: Option<Verdict> = None;
+    let parsed = message.and_then(AuthenticatedMessage::parse);
+    if let Some(msg) = &parsed {
+        let dkim_out = resolver.verify_dkim(msg).await;
+        let mut any_fail = false;
+        for d in &dkim_out {
+            let (label, reason) = dkim_name(d.result());
+            // mail-auth reports a body that no longer matches its hash as
+            // `neutral`; for the score it is a signature that failed.
+            if matches!(label, "fail" | "permerror" | "neutral") {
+                any_fail = true;
+            }
+            if label == "temperror" {
+                dns_trouble = true;
+            }
+            dkim.push(check(
+                label,
+                d.signature().map(|s| format!("{} (s={})", s.d, s.s)),
+                reason,
+            ));
+        }
+        if dkim_out.is_empty() {
+            dkim.push(check("none", None, "no signature"));
+            add("dkim", "none", w.dkim_none);
+        } else if any_fail && !dkim.iter().any(|d| d.result == "pass") {
+            add("dkim", "fail", w.dkim_fail);
+        }
+        let from_domain = msg
+            .from
+            .first()
+            .and_then(|f| f.rsplit_once('@'))
+            .map(|(_, d)| d.to_string())
+            .unwrap_or_default();
+        ar = ar.with_dkim_results(&dkim_out, &from_domain);
+
+        let arc_out = resolver.verify_arc(msg).await;
+        if !arc_out.sets().is_empty() {
+            let (label, reason) = dkim_name(arc_out.result());
+            if label == "fail" || label == "permerror" {
+                add("arc", label, w.arc_fail);
+            }
+            arc = Some(check(label, None, reason));
+            ar = ar.with_arc_result(&arc_out, ip);
+        }
+
+        let mail_from_domain = if mail_from.is_empty() {
+            helo
+        } else {
+            mail_from.rsplit_once('@').map(|(_, d)| d).unwrap_or(helo)
+        };
+        let dmarc_out = resolver
+            .verify_dmarc(DmarcParameters::new(
+                msg,
+                &dkim_out,
+                mail_from_domain,
+                &spf_out,
+            ))
+            .await;
+        // Pass when either aligned identifier passes.
+        let result = dmarc_out.result();
+        let (label, reason) = dmarc_name(&result);
+        if label == "temperror" {
+            dns_trouble = true;
+        }
+        let domain = Some(dmarc_out.domain().to_string()).filter(|d| !d.is_empty());
+        if label != "none" || domain.is_some() {
+            let policy = dmarc_out.policy();
+            dmarc_policy = Some(
+                match policy {
+                    Policy::Reject => "reject",
+                    Policy::Quarantine => "quarantine",
+                    Policy::None | Policy::Unspecified => "none",
+                }
+                .to_string(),
+            );
+            if label == "fail" {
+                add("dmarc", "fail", w.dmarc_fail);
+                dmarc_verdict = match policy {
+                    Policy::Reject if settings.honor_dmarc_reject => Some(Verdict::Reject),
+                    Policy::Quarantine if settings.honor_dmarc_quarantine => Some(Verdict::Junk),
+                    // p=reject not honoured: quarantine at least.
+                    Policy::Reject if settings.honor_dmarc_quarantine => Some(Verdict::Junk),
+                    _ => None,
+                };
+            }
+            dmarc = Some(check(label, domain, reason));
+        }
+        ar = ar.with_dmarc_result(&dmarc_out);
+    }
+
+    // Rounded to hundredths; `+ 0.0` turns an empty sum's -0.0 into 0.
+    let score = (parts.iter().map(|p| p.weight).sum::<f64>() * 100.0).round() / 100.0 + 0.0;
+    let (verdict, reason) = if settings.tempfail_on_dns_error && dns_trouble {
+        (
+            Verdict::Tempfail,
+            "Temporary DNS failure while checking the sender; try again later".to_string(),
+        )
+    } else if dmarc_verdict == Some(Verdict::Reject) {
+        (
+            Verdict::Reject,
+            format!(
+                "DMARC policy of {} rejects this message",
+                dmarc
+                    .as_ref()
+                    .and_then(|d| d.domain.clone())
+                    .unwrap_or_default()
+            ),
+        )
+    } else if settings.reject_without_ptr && !ptr_confirmed {
+        (
+            Verdict::Reject,
+            format!("No forward-confirmed PTR record for {ip}"),
+        )
+    } else if score >= settings.reject_score {
+        (
+            Verdict::Reject,
+            format!("Message refused by sender checks (score {score})"),
+        )
+    } else if score >= settings.junk_score || dmarc_verdict == Some(Verdict::Junk) {
+        (Verdict::Junk, format!("filed as junk (score {score})"))
+    } else {
+        (Verdict::Deliver, format!("delivered (score {score})"))
+    };
+
+    let mut headers = ar.to_header();
+    headers.push_str(&ReceivedSpf::new(&spf_out, ip, helo, mail_from, hostname).to_header());
+    let detail: Vec<String> = parts
+        .iter()
+        .map(|p| format!("{}={}:{}", p.check, p.result, p.weight))
+        .collect();
+    headers.push_str(&format!(
+        "X-Rampart-Score: {score} ({}) {}\r\n",
+        match verdict {
+            Verdict::Deliver => "deliver",
+            Verdict::Junk => "junk",
+            Verdict::Reject => "reject",
+            Verdict::Tempfail => "tempfail",
+        },
+        if detail.is_empty() {
+            "clean".to_string()
+        } else {
+            detail.join(" ")
+        }
+    ));
+
+    SenderReport {
+        iprev,
+        helo: helo_result,
+        spf,
+        dkim,
+        arc,
+        dmarc,
+        dmarc_policy,
+        score,
+        score_parts: parts,
+        verdict,
+        reason,
+        headers,
+    }
+}
+
+/// Removes `Authentication-Results:` headers that claim to come from us
+/// (`authserv-id` = our hostname): only we may write those, so any that
+/// arrive are forged. Headers are only looked at up to the first empty line.
+pub fn strip_forged_results(message: &[u8], hostname: &str) -> Vec<u8> {
+    let header_end = message
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .map(|p| p + 2)
+        .unwrap_or(message.len());
+    let mut out = Vec::with_capacity(message.len());
+    let mut at = 0;
+    while at < header_end {
+        // One header field: its first line plus continuation lines.
+        let mut end = at;
+        loop {
+            match message[end..header_end]
+                .windows(2)
+                .position(|w| w == b"\r\n")
+            {
+                Some(p) => end += p + 2,
+                None => {
+                    end = header_end;
+                    break;
+                }
+            }
+            if end >= header_end || !matches!(message[end], b' ' | b'\t') {
+                break;
+            }
+        }
+        let field = &message[at..end];
+        if !claims_our_authserv_id(field, hostname) {
+            out.extend_from_slice(field);
+        }
+        at = end;
+    }
+    out.extend_from_slice(&message[header_end..]);
+    out
+}
+
+fn claims_our_authserv_id(field: &[u8], hostname: &str) -> bool {
+    let Some(colon) = field.iter().position(|&b| b == b':') else {
+        return false;
+    };
+    if !field[..colon]
+        .trim_ascii()
+        .eq_ignore_ascii_case(b"Authentication-Results")
+    {
+        return false;
+    }
+    let value = String::from_utf8_lossy(&field[colon + 1..]);
+    // authserv-id is the first token, before ';' (and an optional version).
+    let id = value
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .split_whitespace()
+        .next()
+        .unwrap_or_default();
+    id.eq_ignore_ascii_case(hostname)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn forged_results_are_removed_and_others_kept() {
+        let msg = b"Authentication-Results: mx.example.net; spf=pass\r\nAuthentication-Results: other.example;\r\n spf=fail\r\nauthentication-results:   MX.example.net 1;\r\n\tdkim=pass\r\nSubject: hi\r\n\r\nAuthentication-Results: mx.example.net; body stays\r\n";
+        let out = String::from_utf8(strip_forged_results(msg, "mx.example.net")).unwrap();
+        assert_eq!(
+            out,
+            "Authentication-Results: other.example;\r\n spf=fail\r\nSubject: hi\r\n\r\nAuthentication-Results: mx.example.net; body stays\r\n"
+        );
+    }
+
+    #[test]
+    fn helo_sanity() {
+        let ip: IpAddr = "192.0.2.1".parse().unwrap();
+        assert_eq!(
+            helo_check("mail.example.org", ip, "mx.local").result,
+            "pass"
+        );
+        assert_eq!(helo_check("MX.local", ip, "mx.local").result, "fail");
+        assert_eq!(helo_check("[192.0.2.1]", ip, "mx.local").result, "pass");
+        assert_eq!(helo_check("[192.0.2.9]", ip, "mx.local").result, "fail");
+        assert_eq!(helo_check("192.0.2.1", ip, "mx.local").result, "fail");
+        assert_eq!(helo_check("localhost", ip, "mx.local").result, "fail");
+    }
+}

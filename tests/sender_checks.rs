@@ -1,0 +1,363 @@
+//! Inbound sender authentication against a DNS server the test runs on
+//! loopback: iprev, SPF results through the sender-check tool and through
+//! SMTP, DKIM pass and fail, DMARC reject and quarantine, forged
+//! Authentication-Results removed, settings validation.
+
+mod common;
+
+use std::net::Ipv4Addr;
+
+use base64::Engine;
+use common::TestServer;
+use common::dns::Zone;
+use common::smtp::SmtpClient;
+use futures_util::TryStreamExt;
+use mail_auth::common::crypto::Ed25519Key;
+use mail_auth::common::headers::HeaderWriter;
+use mail_auth::dkim::DkimSigner;
+use reqwest::Method;
+use ring::signature::KeyPair;
+use serde_json::{Value, json};
+
+/// (domain, SPF record or None, expected SPF result for 127.0.0.1)
+const SPF_CASES: &[(&str, Option<&str>, &str)] = &[
+    ("pass.test", Some("v=spf1 ip4:127.0.0.0/8 -all"), "pass"),
+    ("fail.test", Some("v=spf1 ip4:192.0.2.1 -all"), "fail"),
+    ("softfail.test", Some("v=spf1 ~all"), "softfail"),
+    ("neutral.test", Some("v=spf1 ?all"), "neutral"),
+    ("none.test", None, "none"),
+    (
+        "permerror.test",
+        Some("v=spf1 ip4:not-an-ip -all"),
+        "permerror",
+    ),
+    ("temperror.test", None, "temperror"),
+];
+
+struct Fixture {
+    s: TestServer,
+    dkim_key: Vec<u8>,
+}
+
+async fn fixture() -> Fixture {
+    let zone = Zone::default();
+    zone.ptr(Ipv4Addr::LOCALHOST, "client.sender.test");
+    zone.a("client.sender.test", Ipv4Addr::LOCALHOST);
+    for (domain, spf, _) in SPF_CASES {
+        zone.a(domain, Ipv4Addr::new(192, 0, 2, 1));
+        if let Some(spf) = spf {
+            zone.txt(domain, spf);
+        }
+    }
+    zone.unreachable("temperror.test");
+    let pkcs8 =
+        ring::signature::Ed25519KeyPair::generate_pkcs8(&ring::rand::SystemRandom::new()).unwrap();
+    let pair = ring::signature::Ed25519KeyPair::from_pkcs8(pkcs8.as_ref()).unwrap();
+    let public = base64::engine::general_purpose::STANDARD.encode(pair.public_key().as_ref());
+    zone.a("sender.test", Ipv4Addr::new(192, 0, 2, 1));
+    zone.txt("sender.test", "v=spf1 ip4:127.0.0.1 -all");
+    zone.txt(
+        "sel._domainkey.sender.test",
+        &format!("v=DKIM1; k=ed25519; p={public}"),
+    );
+    zone.txt("_dmarc.sender.test", "v=DMARC1; p=reject");
+    for (domain, policy) in [("reject.test", "reject"), ("quarantine.test", "quarantine")] {
+        zone.a(domain, Ipv4Addr::new(192, 0, 2, 1));
+        zone.txt(domain, "v=spf1 ip4:192.0.2.1 -all");
+        zone.txt(
+            &format!("_dmarc.{domain}"),
+            &format!("v=DMARC1; p={policy}"),
+        );
+    }
+    let dns = common::dns::start(zone).await;
+    let s = TestServer::start_smtp(&format!(
+        "[dns]\nnameservers = [\"{dns}\"]\ntimeout_ms = 300\n"
+    ))
+    .await;
+    s.create_domain("example.test").await;
+    s.create_account("alice@example.test", "alice password")
+        .await;
+    Fixture {
+        s,
+        dkim_key: pkcs8.as_ref().to_vec(),
+    }
+}
+
+fn sign(key: &[u8], message: &str) -> String {
+    let key = Ed25519Key::from_pkcs8_der(key).unwrap();
+    let signature = DkimSigner::from_key(key)
+        .domain("sender.test")
+        .selector("sel")
+        .headers(["From", "To", "Subject"])
+        .sign(message.as_bytes())
+        .unwrap();
+    format!("{}{message}", signature.to_header())
+}
+
+/// Sends one message over port 25 from 127.0.0.1; returns the final reply.
+async fn send(s: &TestServer, mail_from: &str, message: &str) -> common::smtp::Reply {
+    let mut c = SmtpClient::connect(s.smtp.unwrap()).await;
+    c.cmd("EHLO client.sender.test").await;
+    assert_eq!(c.cmd(&format!("MAIL FROM:<{mail_from}>")).await.code, 250);
+    assert_eq!(c.cmd("RCPT TO:<alice@example.test>").await.code, 250);
+    assert_eq!(c.cmd("DATA").await.code, 354);
+    c.send(format!("{message}.\r\n").as_bytes()).await;
+    let reply = c.reply().await;
+    c.cmd("QUIT").await;
+    reply
+}
+
+/// Every message in alice's `mailbox`, as text.
+async fn mailbox(s: &TestServer, name: &str) -> Vec<String> {
+    let tcp = tokio::net::TcpStream::connect(s.imaps.unwrap())
+        .await
+        .unwrap();
+    let server_name = rustls::pki_types::ServerName::try_from(common::smtp::SERVER_NAME).unwrap();
+    let tls = common::smtp::connector(s.dir.path())
+        .connect(server_name, tcp)
+        .await
+        .unwrap();
+    let mut client = async_imap::Client::new(tls);
+    client.read_response().await.unwrap().expect("greeting");
+    let mut imap = client
+        .login("alice@example.test", "alice password")
+        .await
+        .map_err(|(e, _)| e)
+        .expect("login");
+    let selected = imap.select(name).await.unwrap();
+    let mut out = Vec::new();
+    if selected.exists > 0 {
+        let fetched: Vec<_> = imap
+            .fetch("1:*", "BODY.PEEK[]")
+            .await
+            .unwrap()
+            .try_collect()
+            .await
+            .unwrap();
+        for f in &fetched {
+            out.push(String::from_utf8(f.body().unwrap().to_vec()).unwrap());
+        }
+    }
+    imap.logout().await.unwrap();
+    out
+}
+
+async fn check(s: &TestServer, body: Value) -> Value {
+    let r = s
+        .admin(Method::POST, "/v1/tools/sender-check")
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    r.json().await.unwrap()
+}
+
+#[tokio::test]
+async fn spf_results_through_the_tool_and_through_smtp() {
+    let f = fixture().await;
+    let s = &f.s;
+    for (domain, _, expected) in SPF_CASES {
+        let report = check(
+            s,
+            json!({"ip": "127.0.0.1", "helo": "client.sender.test", "mail_from": format!("x@{domain}")}),
+        )
+        .await;
+        assert_eq!(report["spf"]["result"], *expected, "{domain}: {report}");
+        assert_eq!(report["iprev"]["result"], "pass", "{report}");
+        assert_eq!(report["helo"]["result"], "pass", "{report}");
+    }
+    // An IP the PTR does not cover, and a HELO that claims to be us.
+    let report = check(
+        s,
+        json!({"ip": "192.0.2.77", "helo": "mx.rampart.test", "mail_from": "x@pass.test"}),
+    )
+    .await;
+    assert_eq!(report["spf"]["result"], "fail", "{report}");
+    assert_ne!(report["iprev"]["result"], "pass", "{report}");
+    assert_eq!(report["helo"]["result"], "fail", "{report}");
+    assert!(
+        report["score"].as_f64().unwrap() >= 5.0 + 2.0 + 3.0,
+        "{report}"
+    );
+
+    // The same results through SMTP, in the stored headers.
+    for (domain, _, _) in SPF_CASES {
+        let message = format!(
+            "From: <x@{domain}>\r\nTo: <alice@example.test>\r\nSubject: spf {domain}\r\n\r\nhello\r\n"
+        );
+        let reply = send(s, &format!("x@{domain}"), &message).await;
+        assert_eq!(reply.code, 250, "{domain}: {reply:?}");
+    }
+    let mut stored = mailbox(s, "INBOX").await;
+    let junk = mailbox(s, "Junk").await;
+    stored.extend(junk.iter().cloned());
+    for (domain, _, expected) in SPF_CASES {
+        let m = stored
+            .iter()
+            .find(|m| m.contains(&format!("Subject: spf {domain}\r\n")))
+            .unwrap_or_else(|| panic!("{domain} stored"));
+        assert!(
+            m.contains(&format!("Received-SPF: {expected} ")),
+            "{domain}: {m}"
+        );
+        assert!(m.contains(&format!("spf={expected} ")), "{domain}: {m}");
+        assert!(
+            m.contains("Authentication-Results: mx.rampart.test;"),
+            "{m}"
+        );
+        assert!(m.contains("iprev=pass"), "{m}");
+        assert!(m.contains("X-Rampart-Score: "), "{m}");
+    }
+    // SPF fail (5) plus no DKIM signature (0.5) is over the junk score (5).
+    assert!(
+        junk.iter()
+            .any(|m| m.contains("Subject: spf fail.test\r\n")),
+        "SPF fail goes to Junk"
+    );
+    s.admin(Method::GET, "/healthz").send().await.unwrap();
+    f.s.stop().await;
+}
+
+#[tokio::test]
+async fn dkim_dmarc_and_forged_results() {
+    let f = fixture().await;
+    let s = &f.s;
+    let message = "From: Sender <news@sender.test>\r\nTo: <alice@example.test>\r\nSubject: signed\r\n\
+Authentication-Results: mx.rampart.test; dkim=pass header.d=bank.test\r\n\
+Authentication-Results: elsewhere.test; spf=pass\r\n\r\nThe signed body.\r\n";
+    let signed = sign(&f.dkim_key, message);
+    let reply = send(s, "news@sender.test", &signed).await;
+    assert_eq!(reply.code, 250, "{reply:?}");
+    let inbox = mailbox(s, "INBOX").await;
+    let m = &inbox[0];
+    assert!(m.contains("dkim=pass"), "{m}");
+    assert!(m.contains("spf=pass"), "{m}");
+    assert!(m.contains("dmarc=pass"), "{m}");
+    assert!(
+        !m.contains("header.d=bank.test"),
+        "forged results removed: {m}"
+    );
+    assert!(
+        m.contains("Authentication-Results: elsewhere.test; spf=pass"),
+        "others kept"
+    );
+    assert_eq!(
+        m.matches("Authentication-Results: mx.rampart.test").count(),
+        1,
+        "{m}"
+    );
+
+    // Altered after signing: DKIM fails (SPF still aligns, so DMARC passes).
+    let altered = signed.replace("The signed body.", "The altered body.");
+    let report = check(
+        s,
+        json!({"ip": "127.0.0.1", "helo": "client.sender.test", "mail_from": "news@sender.test", "message": altered}),
+    )
+    .await;
+    // mail-auth calls a body-hash mismatch `neutral`; it scores as a failure.
+    assert_ne!(report["dkim"][0]["result"], "pass", "{report}");
+    assert!(
+        report["score_parts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|p| p["check"] == "dkim"),
+        "{report}"
+    );
+    assert_eq!(report["dmarc"]["result"], "pass", "{report}");
+    let report = check(
+        s,
+        json!({"ip": "127.0.0.1", "helo": "client.sender.test", "mail_from": "news@sender.test", "message": signed}),
+    )
+    .await;
+    assert_eq!(report["dkim"][0]["result"], "pass", "{report}");
+    assert_eq!(report["verdict"], "deliver", "{report}");
+
+    // DMARC p=reject: refused at the end of DATA, with an event.
+    let reply = send(
+        s,
+        "x@reject.test",
+        "From: <ceo@reject.test>\r\nTo: <alice@example.test>\r\nSubject: wire money\r\n\r\nnow\r\n",
+    )
+    .await;
+    assert_eq!(reply.code, 550, "{reply:?}");
+    assert!(reply.is(550, "5.7.1"), "{reply:?}");
+    let events: Value = s
+        .admin(Method::GET, "/v1/events?type=message.rejected")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let rejected = &events["items"][0]["data"];
+    assert_eq!(rejected["reason"], "sender_checks", "{events}");
+    assert!(rejected["score"].as_f64().is_some(), "{events}");
+
+    // DMARC p=quarantine: delivered to Junk.
+    let reply = send(
+        s,
+        "x@quarantine.test",
+        "From: <billing@quarantine.test>\r\nTo: <alice@example.test>\r\nSubject: invoice\r\n\r\npay\r\n",
+    )
+    .await;
+    assert_eq!(reply.code, 250, "{reply:?}");
+    let junk = mailbox(s, "Junk").await;
+    assert!(
+        junk.iter().any(|m| m.contains("Subject: invoice")),
+        "{junk:?}"
+    );
+    assert!(junk.iter().any(|m| m.contains("dmarc=fail")), "{junk:?}");
+    let received: Value = s
+        .admin(Method::GET, "/v1/events?type=message.received")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        received["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|e| e["data"]["score"].as_f64().is_some()),
+        "{received}"
+    );
+
+    // Policy switched off: the same message is delivered to INBOX.
+    let r = s
+        .admin(Method::PUT, "/v1/settings/inbound-screening")
+        .json(&json!({"honor_dmarc_reject": false, "honor_dmarc_quarantine": false, "junk_score": 50, "reject_score": 100}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let reply = send(
+        s,
+        "x@reject.test",
+        "From: <ceo@reject.test>\r\nTo: <alice@example.test>\r\nSubject: let through\r\n\r\nnow\r\n",
+    )
+    .await;
+    assert_eq!(reply.code, 250, "{reply:?}");
+    let inbox = mailbox(s, "INBOX").await;
+    assert!(inbox.iter().any(|m| m.contains("Subject: let through")));
+
+    // Bad settings and bad tool input are refused.
+    let r = s
+        .admin(Method::PUT, "/v1/settings/inbound-screening")
+        .json(&json!({"weights": {"spf_fail": -1}}))
+        .send()
+        .await
+        .unwrap();
+    common::expect_problem(r, 422).await;
+    let r = s
+        .admin(Method::POST, "/v1/tools/sender-check")
+        .json(&json!({"ip": "not an ip", "helo": "x.test"}))
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_client_error());
+    f.s.stop().await;
+}
