@@ -1,0 +1,62 @@
+#!/usr/bin/env python3
+"""A tiny authoritative DNS server on 127.0.0.1 for benchmarks: answers A,
+TXT and PTR from a fixed zone, NXDOMAIN otherwise.
+
+  dnsd.py PORT   (runs until killed)
+"""
+import socket, struct, sys
+
+ZONE = {
+    ("1.0.0.127.in-addr.arpa", 12): ["loadgen.bench"],
+    ("loadgen.bench", 1): ["127.0.0.1"],
+    ("sender.bench", 16): ["v=spf1 ip4:127.0.0.1 -all"],
+    ("sender.bench", 1): ["192.0.2.1"],
+    ("_dmarc.sender.bench", 16): ["v=DMARC1; p=none"],
+}
+
+
+def name_bytes(name):
+    return b"".join(bytes([len(p)]) + p.encode() for p in name.split(".")) + b"\0"
+
+
+def rdata(qtype, value):
+    if qtype == 1:
+        return socket.inet_aton(value)
+    if qtype == 16:
+        raw = value.encode()
+        return b"".join(bytes([len(raw[i:i + 255])]) + raw[i:i + 255] for i in range(0, len(raw), 255))
+    return name_bytes(value)
+
+
+def answer(packet):
+    ident, flags = struct.unpack("!HH", packet[:4])
+    i, labels = 12, []
+    while packet[i]:
+        labels.append(packet[i + 1:i + 1 + packet[i]].decode().lower())
+        i += 1 + packet[i]
+    qtype, _ = struct.unpack("!HH", packet[i + 1:i + 5])
+    question = packet[12:i + 5]
+    name = ".".join(labels)
+    values = ZONE.get((name, qtype), [])
+    known = any(n == name for n, _ in ZONE)
+    rcode = 0 if known else 3
+    out = struct.pack("!HHHHHH", ident, 0x8400 | (flags & 0x0100) | 0x0080 | rcode, 1, len(values), 0, 0) + question
+    for v in values:
+        data = rdata(qtype, v)
+        out += b"\xc0\x0c" + struct.pack("!HHIH", qtype, 1, 300, len(data)) + data
+    return out
+
+
+def main():
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    sock.bind(("127.0.0.1", int(sys.argv[1])))
+    while True:
+        packet, peer = sock.recvfrom(4096)
+        try:
+            sock.sendto(answer(packet), peer)
+        except Exception:
+            pass
+
+
+if __name__ == "__main__":
+    main()
