@@ -2,11 +2,11 @@
 //! test can change while it runs.
 
 use std::collections::HashMap;
-use std::net::{Ipv4Addr, SocketAddr};
+use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::sync::{Arc, Mutex};
 
 use mail_auth::hickory_resolver::proto::op::{Message, ResponseCode};
-use mail_auth::hickory_resolver::proto::rr::rdata::{A, MX, PTR, TXT};
+use mail_auth::hickory_resolver::proto::rr::rdata::{A, AAAA, CNAME, MX, PTR, TXT};
 use mail_auth::hickory_resolver::proto::rr::{Name, RData, Record, RecordType};
 
 /// Records by (lower-case name without the final dot, type).
@@ -30,7 +30,7 @@ impl Zone {
         self.add(
             domain,
             RecordType::MX,
-            RData::MX(MX::new(preference, Name::from_ascii(&host).unwrap())),
+            RData::MX(MX::new(preference, dns_name(&host))),
         );
     }
 
@@ -43,16 +43,37 @@ impl Zone {
         let o = ip.octets();
         let name = format!("{}.{}.{}.{}.in-addr.arpa", o[3], o[2], o[1], o[0]);
         let host = format!("{}.", host.trim_end_matches('.'));
-        self.add(
-            &name,
-            RecordType::PTR,
-            RData::PTR(PTR(Name::from_ascii(&host).unwrap())),
-        );
+        self.add(&name, RecordType::PTR, RData::PTR(PTR(dns_name(&host))));
     }
 
     /// Queries for `name` are never answered (the resolver times out).
     pub fn unreachable(&self, name: &str) {
         self.add(name, RecordType::ANY, RData::A(A(Ipv4Addr::UNSPECIFIED)));
+    }
+
+    pub fn aaaa(&self, name: &str, ip: Ipv6Addr) {
+        self.add(name, RecordType::AAAA, RData::AAAA(AAAA(ip)));
+    }
+
+    /// A PTR record under its full reverse name (`...in-addr.arpa`).
+    pub fn ptr_name(&self, name: &str, host: &str) {
+        let host = format!("{}.", host.trim_end_matches('.'));
+        self.add(name, RecordType::PTR, RData::PTR(PTR(dns_name(&host))));
+    }
+
+    /// An alias; queries of other types get the target's records too.
+    pub fn cname(&self, name: &str, target: &str) {
+        let target = format!("{}.", target.trim_end_matches('.'));
+        self.add(
+            name,
+            RecordType::CNAME,
+            RData::CNAME(CNAME(dns_name(&target))),
+        );
+    }
+
+    /// A TXT record made of these character-strings.
+    pub fn txt_strings(&self, name: &str, strings: Vec<String>) {
+        self.add(name, RecordType::TXT, RData::TXT(TXT::new(strings)));
     }
 
     /// A TXT record, split into 255-octet strings as DNS requires.
@@ -64,6 +85,19 @@ impl Zone {
             .collect();
         self.add(name, RecordType::TXT, RData::TXT(TXT::new(chunks)));
     }
+}
+
+/// A name from its dotted form; labels may hold any bytes (the SPF suite
+/// has hosts like `foo:bar/baz`, which strict parsing refuses).
+fn dns_name(dotted: &str) -> Name {
+    let labels: Vec<&[u8]> = dotted
+        .trim_end_matches('.')
+        .split('.')
+        .map(str::as_bytes)
+        .collect();
+    let mut name = Name::from_labels(labels).unwrap_or_else(|_| Name::root());
+    name.set_fqdn(true);
+    name
 }
 
 /// Starts the server; it answers until the test ends.
@@ -97,6 +131,30 @@ pub async fn start(zone: Zone) -> SocketAddr {
                         silent = true;
                     }
                     known |= records.keys().any(|(n, _)| *n == name);
+                    if q.query_type() != RecordType::CNAME
+                        && let Some(aliases) = records.get(&(name.clone(), RecordType::CNAME))
+                    {
+                        for alias in aliases {
+                            response.add_answer(Record::from_rdata(
+                                q.name().clone(),
+                                60,
+                                alias.clone(),
+                            ));
+                            if let RData::CNAME(CNAME(target)) = alias {
+                                let key = (
+                                    target.to_ascii().trim_end_matches('.').to_ascii_lowercase(),
+                                    q.query_type(),
+                                );
+                                for data in records.get(&key).into_iter().flatten() {
+                                    response.add_answer(Record::from_rdata(
+                                        target.clone(),
+                                        60,
+                                        data.clone(),
+                                    ));
+                                }
+                            }
+                        }
+                    }
                     for data in records.get(&(name, q.query_type())).into_iter().flatten() {
                         response.add_answer(Record::from_rdata(q.name().clone(), 60, data.clone()));
                     }

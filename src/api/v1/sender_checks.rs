@@ -87,9 +87,14 @@ pub async fn sender_check(
     if req.helo.trim().is_empty() || req.helo.len() > 255 {
         return Err(ApiError::unprocessable("helo must be 1 to 255 characters"));
     }
-    if !req.mail_from.is_empty() && crate::address::EmailAddress::parse(&req.mail_from).is_err() {
+    // Deliberately loose: the tool must reproduce what odd senders send
+    // (an empty local part, quoted strings); SPF copes with them.
+    if req.mail_from.len() > 320
+        || req.mail_from.chars().any(char::is_control)
+        || (!req.mail_from.is_empty() && !req.mail_from.contains('@'))
+    {
         return Err(ApiError::unprocessable(
-            "mail_from must be an address or empty (the null sender)",
+            "mail_from must be an address (at most 320 characters) or empty (the null sender)",
         ));
     }
     // Messages pasted from files often have bare LF line ends.
