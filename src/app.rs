@@ -357,6 +357,13 @@ async fn maintenance(state: AppState, shutdown: CancellationToken) {
             ),
             Err(e) => tracing::warn!(error = %e, "purging expired attachments failed"),
         }
+        // Daily DMARC aggregate reports: everything before today (UTC).
+        if let Err(e) =
+            crate::dmarc_reports::send_pending(&state, crate::dmarc_reports::start_of_day_ms())
+                .await
+        {
+            tracing::warn!(error = %e, "sending DMARC aggregate reports failed");
+        }
         tokio::select! {
             _ = tokio::time::sleep(Duration::from_secs(3600)) => {}
             _ = shutdown.cancelled() => return,

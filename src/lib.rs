@@ -11,7 +11,8 @@
 //! - [`auth`]       — argon2 password hashing, API tokens (JWT)
 //! - [`events`]     — event types and payloads, the webhook dispatcher, admin notification emails
 //! - [`store`]      — the [`store::Store`] over SQLite or PostgreSQL, one module per aggregate
-//! - [`screening`]  — policy decisions: relay control, sender rules, IP shield
+//! - [`screening`]  — policy decisions: relay control, sender rules, IP shield, inbound sender checks
+//! - [`dmarc_reports`] — DMARC aggregate reports: rows per message, daily sending, received reports
 //! - [`dkim`]       — DKIM key generation, the TXT record to publish, signing
 //! - [`dns`]        — the resolver (hickory via mail-auth) on `[dns] nameservers`
 //! - [`delivery`]   — group commit of accepted messages into mailboxes and the queue
@@ -31,6 +32,7 @@ pub mod cli;
 pub mod config;
 pub mod delivery;
 pub mod dkim;
+pub mod dmarc_reports;
 pub mod dns;
 pub mod events;
 pub mod imap;

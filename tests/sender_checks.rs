@@ -361,3 +361,123 @@ Authentication-Results: elsewhere.test; spf=pass\r\n\r\nThe signed body.\r\n";
     assert!(r.status().is_client_error());
     f.s.stop().await;
 }
+
+/// DMARC aggregate reports: rows recorded for a domain with `rua`, one
+/// merged report mailed to its MX (XML parsed back), and that report,
+/// received at our `dmarc-reports@` mailbox, listed by the API.
+#[tokio::test]
+async fn dmarc_aggregate_reports_are_sent_and_received() {
+    let zone = Zone::default();
+    zone.ptr(Ipv4Addr::LOCALHOST, "client.sender.test");
+    zone.a("client.sender.test", Ipv4Addr::LOCALHOST);
+    zone.a("rua.test", Ipv4Addr::new(192, 0, 2, 1));
+    zone.txt("rua.test", "v=spf1 ip4:127.0.0.1 -all");
+    zone.txt(
+        "_dmarc.rua.test",
+        "v=DMARC1; p=none; rua=mailto:reports@rua.test",
+    );
+    zone.mx("rua.test", 10, "mx.rua.test");
+    zone.a("mx.rua.test", Ipv4Addr::LOCALHOST);
+    let dns = common::dns::start(zone).await;
+    let (mx, mx_addr) = common::mx::start(false).await;
+    let s = TestServer::start_smtp(&format!(
+        "[dns]\nnameservers = [\"{dns}\"]\ntimeout_ms = 300\n\n[outbound]\nmx_port = {}\nretry_delays_seconds = [1]\n",
+        mx_addr.port()
+    ))
+    .await;
+    s.create_domain("example.test").await;
+    s.create_account("alice@example.test", "alice password")
+        .await;
+    s.create_account("dmarc-reports@example.test", "reports password")
+        .await;
+    for n in 0..2 {
+        let reply = send(
+            &s,
+            "news@rua.test",
+            &format!(
+                "From: <news@rua.test>\r\nTo: <alice@example.test>\r\nSubject: n{n}\r\n\r\nhi\r\n"
+            ),
+        )
+        .await;
+        assert_eq!(reply.code, 250);
+    }
+    let summary: Value = s
+        .admin(Method::POST, "/v1/dmarc-reports/send")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(summary["reports"], 1, "{summary}");
+    assert_eq!(summary["rows"], 2, "{summary}");
+    let got = mx.wait_for(1).await;
+    assert_eq!(got[0].rcpt_to, vec!["reports@rua.test".to_string()]);
+    let report = mail_auth::report::Report::parse_rfc5322(&got[0].data, 1 << 20)
+        .expect("a valid aggregate report with gzip XML");
+    assert_eq!(report.domain(), "rua.test");
+    assert_eq!(report.org_name(), "mx.rampart.test");
+    assert_eq!(report.records().len(), 1, "identical rows merged");
+    let record = &report.records()[0];
+    assert_eq!(record.count(), 2);
+    assert_eq!(record.source_ip(), Some("127.0.0.1".parse().unwrap()));
+    assert_eq!(
+        record.dmarc_spf_result(),
+        mail_auth::report::DmarcResult::Pass
+    );
+    let again: Value = s
+        .admin(Method::POST, "/v1/dmarc-reports/send")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(again["reports"], 0, "rows are sent once");
+
+    // The same report, arriving for one of our domains.
+    let mut c = SmtpClient::connect(s.smtp.unwrap()).await;
+    c.cmd("EHLO client.sender.test").await;
+    assert_eq!(c.cmd("MAIL FROM:<news@rua.test>").await.code, 250);
+    assert_eq!(
+        c.cmd("RCPT TO:<dmarc-reports@example.test>").await.code,
+        250
+    );
+    assert_eq!(c.cmd("DATA").await.code, 354);
+    let data = String::from_utf8(got[0].data.clone()).unwrap();
+    c.send(format!("{}.\r\n", data.replace("\r\n.", "\r\n..")).as_bytes())
+        .await;
+    assert_eq!(c.reply().await.code, 250);
+    c.cmd("QUIT").await;
+    let list: Value = s
+        .admin(Method::GET, "/v1/dmarc-reports?domain=rua.test")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(list["items"].as_array().unwrap().len(), 1, "{list}");
+    assert_eq!(list["items"][0]["org_name"], "mx.rampart.test");
+    let id = list["items"][0]["id"].as_i64().unwrap();
+    let one: Value = s
+        .admin(Method::GET, &format!("/v1/dmarc-reports/{id}"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        one["report"]["record"].as_array().map(|r| r.len()),
+        Some(1),
+        "{one}"
+    );
+    let r = s
+        .admin(Method::GET, "/v1/dmarc-reports/999999")
+        .send()
+        .await
+        .unwrap();
+    common::expect_problem(r, 404).await;
+    s.stop().await;
+}

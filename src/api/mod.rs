@@ -42,7 +42,8 @@ pub fn router(state: AppState) -> Router {
         .merge(v1::queue::router())
         .merge(v1::screening::router())
         .merge(v1::attachment_links::router())
-        .merge(v1::sender_checks::router());
+        .merge(v1::sender_checks::router())
+        .merge(v1::dmarc_reports::router());
     Router::new()
         .nest("/v1", v1)
         .route("/healthz", get(healthz))

@@ -61,6 +61,9 @@ use crate::events::{EventType, payloads};
         v1::sender_checks::get_settings,
         v1::sender_checks::put_settings,
         v1::sender_checks::sender_check,
+        v1::dmarc_reports::list_reports,
+        v1::dmarc_reports::get_report,
+        v1::dmarc_reports::send_reports,
         v1::queue::list_queue,
         v1::queue::get_entry,
         v1::queue::delete_entry,
@@ -106,6 +109,7 @@ use crate::events::{EventType, payloads};
         (name = "queue", description = "The outbound queue"),
         (name = "attachments", description = "Attachment links"),
         (name = "screening", description = "Failed logins and blocked networks"),
+        (name = "dmarc", description = "DMARC aggregate reports, received and sent"),
         (name = "tools", description = "Diagnostics: run the server's checks on demand"),
         (name = "webhooks", description = "Signed deliveries of the event log (Standard Webhooks)"),
     )

@@ -175,9 +175,22 @@ async fn send(state: &AppState, n: &PendingNotification) -> anyhow::Result<bool>
         header_text(&format!("[Rampart] {subject}")),
         chrono::Utc::now().to_rfc2822(),
     );
+    deliver_generated(state, &settings.admin_addresses, message, 'N').await?;
+    Ok(true)
+}
+
+/// Delivers a message the server wrote itself (notifications, reports)
+/// from the null sender: local addresses to their INBOX, others through the
+/// outbound queue. Unparseable addresses are skipped.
+pub async fn deliver_generated(
+    state: &AppState,
+    addresses: &[String],
+    message: String,
+    id_prefix: char,
+) -> anyhow::Result<()> {
     let mut local = Vec::new();
     let mut remote = Vec::new();
-    for address in &settings.admin_addresses {
+    for address in addresses {
         let Ok(address) = EmailAddress::parse(address) else {
             continue;
         };
@@ -219,7 +232,7 @@ async fn send(state: &AppState, n: &PendingNotification) -> anyhow::Result<bool>
         Some(state.blobs.stage(message.into_bytes()).await?)
     };
     let delivery = Delivery {
-        queue_id: format!("N{:016X}", rand::random::<u64>()),
+        queue_id: format!("{id_prefix}{:016X}", rand::random::<u64>()),
         // The null sender: a notification must never cause a bounce loop.
         sender: String::new(),
         client_ip: "127.0.0.1".into(),
@@ -236,5 +249,5 @@ async fn send(state: &AppState, n: &PendingNotification) -> anyhow::Result<bool>
         .commit(delivery)
         .await
         .map_err(|e| anyhow::anyhow!(e))?;
-    Ok(true)
+    Ok(())
 }

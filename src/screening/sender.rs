@@ -9,6 +9,7 @@ use std::net::IpAddr;
 
 use mail_auth::common::headers::HeaderWriter;
 use mail_auth::dmarc::Policy;
+use mail_auth::report::{ActionDisposition, PolicyPublished, Record, SPFDomainScope};
 use mail_auth::{
     AuthenticatedMessage, AuthenticationResults, DkimResult, DmarcResult, IprevResult, ReceivedSpf,
     SpfResult, dmarc::verify::DmarcParameters, spf::verify::SpfParameters,
@@ -170,6 +171,20 @@ pub struct SenderReport {
     /// The `Authentication-Results:`, `Received-SPF:` and score headers
     /// prepended to a delivered message.
     pub headers: String,
+    /// What the message adds to the From: domain's DMARC aggregate report,
+    /// when that domain asks for reports (`rua`).
+    #[serde(skip)]
+    pub aggregate: Option<AggregateRow>,
+}
+
+/// One message's row for a DMARC aggregate report.
+#[derive(Debug, Clone)]
+pub struct AggregateRow {
+    pub domain: String,
+    /// Report addresses, without `mailto:`.
+    pub rua: Vec<String>,
+    pub policy: PolicyPublished,
+    pub record: Record,
 }
 
 fn check(result: &str, domain: Option<String>, reason: impl Into<String>) -> CheckResult {
@@ -361,6 +376,7 @@ pub async fn check_sender(
     let mut dmarc = None;
     let mut dmarc_policy = None;
     let mut dmarc_verdict: Option<Verdict> = None;
+    let mut aggregate: Option<AggregateRow> = None;
     let parsed = message.and_then(AuthenticatedMessage::parse);
     if let Some(msg) = &parsed {
         let dkim_out = resolver.verify_dkim(msg).await;
@@ -447,6 +463,30 @@ pub async fn check_sender(
             }
             dmarc = Some(check(label, domain, reason));
         }
+        if let Some(published) = dmarc_out.dmarc_record()
+            && !published.rua.is_empty()
+        {
+            aggregate = Some(AggregateRow {
+                domain: dmarc_out.domain().to_string(),
+                rua: published.rua.iter().map(|u| u.uri().to_string()).collect(),
+                policy: PolicyPublished::from_record(dmarc_out.domain(), published),
+                record: Record::new()
+                    .with_source_ip(ip)
+                    .with_count(1)
+                    .with_header_from(dmarc_out.domain())
+                    .with_envelope_from(mail_from_domain)
+                    .with_dkim_output(&dkim_out)
+                    .with_spf_output(
+                        &spf_out,
+                        if mail_from.is_empty() {
+                            SPFDomainScope::Helo
+                        } else {
+                            SPFDomainScope::MailFrom
+                        },
+                    )
+                    .with_dmarc_output(&dmarc_out),
+            });
+        }
         ar = ar.with_dmarc_result(&dmarc_out);
     }
 
@@ -484,6 +524,16 @@ pub async fn check_sender(
         (Verdict::Deliver, format!("delivered (score {score})"))
     };
 
+    // The report says what we did, which is not always what was asked.
+    if let Some(row) = &mut aggregate
+        && row.record.action_disposition() != ActionDisposition::Pass
+    {
+        row.record = row.record.clone().with_action_disposition(match verdict {
+            Verdict::Reject => ActionDisposition::Reject,
+            Verdict::Junk => ActionDisposition::Quarantine,
+            _ => ActionDisposition::None,
+        });
+    }
     let mut headers = ar.to_header();
     headers.push_str(&ReceivedSpf::new(&spf_out, ip, helo, mail_from, hostname).to_header());
     let detail: Vec<String> = parts
@@ -518,6 +568,7 @@ pub async fn check_sender(
         verdict,
         reason,
         headers,
+        aggregate,
     }
 }
 

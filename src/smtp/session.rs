@@ -972,8 +972,29 @@ impl Session {
             }),
             score: screening.as_ref().map(|r| r.score),
         };
+        let report_mailboxes: Vec<String> = envelope
+            .rcpts
+            .iter()
+            .filter_map(|r| match r {
+                Rcpt::Local { address, .. }
+                    if address
+                        .local_part()
+                        .eq_ignore_ascii_case(crate::dmarc_reports::REPORT_LOCAL_PART) =>
+                {
+                    Some(address.to_string())
+                }
+                _ => None,
+            })
+            .collect();
+        let aggregate = screening.as_ref().and_then(|r| r.aggregate.clone());
         match self.committer.commit(delivery).await {
             Ok(()) => {
+                if let Some(row) = &aggregate {
+                    crate::dmarc_reports::record(&self.state, row).await;
+                }
+                for mailbox in &report_mailboxes {
+                    crate::dmarc_reports::receive(&self.state, mailbox, &body).await;
+                }
                 if let Some(a) = &self.auth {
                     self.state.hijack_counts.add(a.account_id, hijack_weight);
                 }

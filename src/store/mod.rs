@@ -14,6 +14,7 @@ pub mod attachments;
 pub mod blobs;
 pub mod delivery;
 pub mod dkim;
+pub mod dmarc;
 pub mod domains;
 pub mod events;
 pub mod keys;
@@ -127,6 +128,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         9,
         include_str!("../../migrations/sqlite/0009_attachments.sql"),
         include_str!("../../migrations/postgres/0009_attachments.sql"),
+    ),
+    (
+        10,
+        include_str!("../../migrations/sqlite/0010_dmarc_reports.sql"),
+        include_str!("../../migrations/postgres/0010_dmarc_reports.sql"),
     ),
 ];
 

@@ -4,6 +4,7 @@ pub mod accounts;
 pub mod aliases;
 pub mod attachment_links;
 pub mod dkim;
+pub mod dmarc_reports;
 pub mod domains;
 pub mod events;
 pub mod queue;
