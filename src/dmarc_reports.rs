@@ -49,7 +49,7 @@ pub struct SendSummary {
 
 /// Sends reports for every row recorded before `before_ms`.
 pub async fn send_pending(state: &AppState, before_ms: i64) -> anyhow::Result<SendSummary> {
-    let rows = state.store.pending_dmarc_records(before_ms).await?;
+    let rows = state.store.take_dmarc_records(before_ms).await?;
     let mut summary = SendSummary::default();
     let hostname = state.config.hostname.clone();
     let mut at = 0;
@@ -60,12 +60,10 @@ pub async fn send_pending(state: &AppState, before_ms: i64) -> anyhow::Result<Se
             .take_while(|r| r.domain == domain)
             .collect();
         at += group.len();
-        let ids: Vec<i64> = group.iter().map(|r| r.id).collect();
         let policy: PolicyPublished = match serde_json::from_str(&group[group.len() - 1].policy) {
             Ok(p) => p,
             Err(e) => {
                 tracing::warn!(error = %e, %domain, "unreadable DMARC rows dropped");
-                state.store.delete_dmarc_records(&ids).await?;
                 continue;
             }
         };
@@ -78,12 +76,12 @@ pub async fn send_pending(state: &AppState, before_ms: i64) -> anyhow::Result<Se
         let Some(authorised) = authorised else {
             // DNS trouble: keep the rows for the next run.
             tracing::info!(%domain, "DMARC report destinations could not be verified; retrying later");
+            state.store.restore_dmarc_records(&group).await?;
             continue;
         };
         let destinations: Vec<String> = authorised.into_iter().cloned().collect();
         if destinations.is_empty() {
             summary.unauthorised += 1;
-            state.store.delete_dmarc_records(&ids).await?;
             continue;
         }
         let mut records: Vec<Record> = Vec::new();
@@ -126,8 +124,12 @@ pub async fn send_pending(state: &AppState, before_ms: i64) -> anyhow::Result<Se
             from.as_str(),
             destinations.iter().map(String::as_str),
         )?;
-        crate::events::notify::deliver_generated(state, &destinations, message, 'R').await?;
-        state.store.delete_dmarc_records(&ids).await?;
+        if let Err(e) =
+            crate::events::notify::deliver_generated(state, &destinations, message, 'R').await
+        {
+            state.store.restore_dmarc_records(&group).await?;
+            return Err(e);
+        }
         summary.reports += 1;
         summary.rows += group.len();
         tracing::info!(%domain, rows = group.len(), to = ?destinations, "DMARC aggregate report queued");

@@ -65,16 +65,19 @@ impl Store {
         Ok(())
     }
 
-    /// Rows recorded before `before_ms`, oldest first.
-    pub async fn pending_dmarc_records(&self, before_ms: i64) -> StoreResult<Vec<PendingRecord>> {
+    /// Takes (deletes and returns) the rows recorded before `before_ms`,
+    /// grouped by domain. Taking rather than reading means two nodes sharing
+    /// a database never report the same rows twice.
+    pub async fn take_dmarc_records(&self, before_ms: i64) -> StoreResult<Vec<PendingRecord>> {
         let rows = sqlx::query(
-            "SELECT id, domain, rua, policy, record, created_at FROM dmarc_records \
-             WHERE created_at < $1 ORDER BY domain, id",
+            "DELETE FROM dmarc_records WHERE created_at < $1 \
+             RETURNING id, domain, rua, policy, record, created_at",
         )
         .bind(before_ms)
-        .fetch_all(&self.read)
+        .fetch_all(&self.write)
         .await?;
-        rows.iter()
+        let mut rows = rows
+            .iter()
             .map(|r| {
                 Ok(PendingRecord {
                     id: r.try_get("id")?,
@@ -85,17 +88,25 @@ impl Store {
                     created_at: r.try_get("created_at")?,
                 })
             })
-            .collect()
+            .collect::<StoreResult<Vec<_>>>()?;
+        rows.sort_by(|a, b| a.domain.cmp(&b.domain).then(a.id.cmp(&b.id)));
+        Ok(rows)
     }
 
-    /// Forgets rows once their report is queued (or could not be sent).
-    pub async fn delete_dmarc_records(&self, ids: &[i64]) -> StoreResult<()> {
+    /// Puts taken rows back (their report could not be sent this time).
+    pub async fn restore_dmarc_records(&self, rows: &[&PendingRecord]) -> StoreResult<()> {
         let mut tx = self.begin().await?;
-        for id in ids {
-            sqlx::query("DELETE FROM dmarc_records WHERE id = $1")
-                .bind(id)
-                .execute(&mut *tx)
-                .await?;
+        for r in rows {
+            sqlx::query(
+                "INSERT INTO dmarc_records (domain, rua, policy, record, created_at) VALUES ($1, $2, $3, $4, $5)",
+            )
+            .bind(&r.domain)
+            .bind(&r.rua)
+            .bind(&r.policy)
+            .bind(&r.record)
+            .bind(r.created_at)
+            .execute(&mut *tx)
+            .await?;
         }
         tx.commit().await?;
         Ok(())
