@@ -306,6 +306,11 @@ impl Server {
                 maintenance.await;
                 Ok(())
             });
+            let checks = dns_checks(self.state.clone(), shutdown.clone());
+            tasks.spawn(async move {
+                checks.await;
+                Ok(())
+            });
             let notifier = crate::events::notify::run(self.state.clone(), shutdown.clone());
             tasks.spawn(async move {
                 notifier.await;
@@ -339,6 +344,24 @@ impl Server {
 /// Hourly housekeeping: failed logins, sending records and unfreeze tokens
 /// older than 30 days are pruned, so the tables stay bounded, and expired
 /// attachment links are deleted with the files no other link uses.
+/// Re-checks every domain's DNS records on `[dns] check_interval_seconds`,
+/// starting one interval after start-up.
+async fn dns_checks(state: AppState, shutdown: CancellationToken) {
+    let every = state.config.dns.check_interval_seconds;
+    if every == 0 {
+        return;
+    }
+    loop {
+        tokio::select! {
+            _ = tokio::time::sleep(Duration::from_secs(every)) => {}
+            _ = shutdown.cancelled() => return,
+        }
+        if let Err(e) = crate::domain_dns::periodic_check(&state).await {
+            tracing::warn!(error = %e, "periodic DNS check failed");
+        }
+    }
+}
+
 async fn maintenance(state: AppState, shutdown: CancellationToken) {
     const KEEP_MS: i64 = 30 * 24 * 3600 * 1000;
     loop {

@@ -128,6 +128,8 @@ pub struct DnsConfig {
     /// Absent or empty: the system resolver.
     pub nameservers: Vec<String>,
     pub timeout_ms: u64,
+    /// How often every domain's DNS records are re-checked (0: never).
+    pub check_interval_seconds: u64,
 }
 
 impl Default for DnsConfig {
@@ -135,6 +137,7 @@ impl Default for DnsConfig {
         Self {
             nameservers: Vec::new(),
             timeout_ms: 2000,
+            check_interval_seconds: 21_600,
         }
     }
 }

@@ -15,6 +15,7 @@
 //! - [`dmarc_reports`] — DMARC aggregate reports: rows per message, daily sending, received reports
 //! - [`dkim`]       — DKIM key generation, the TXT record to publish, signing
 //! - [`dns`]        — the resolver (hickory via mail-auth) on `[dns] nameservers`
+//! - [`domain_dns`] — records our domains must publish, live checks of them, drift events
 //! - [`delivery`]   — group commit of accepted messages into mailboxes and the queue
 //! - [`smtp`]       — SMTP listeners: framing (bytes → commands), session state machine, I/O loop
 //! - [`imap`]       — IMAP4rev1 with IDLE, UIDPLUS, MOVE, SPECIAL-USE over mailbox snapshots
@@ -34,6 +35,7 @@ pub mod delivery;
 pub mod dkim;
 pub mod dmarc_reports;
 pub mod dns;
+pub mod domain_dns;
 pub mod events;
 pub mod imap;
 pub mod net;

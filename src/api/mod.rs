@@ -43,13 +43,15 @@ pub fn router(state: AppState) -> Router {
         .merge(v1::screening::router())
         .merge(v1::attachment_links::router())
         .merge(v1::sender_checks::router())
-        .merge(v1::dmarc_reports::router());
+        .merge(v1::dmarc_reports::router())
+        .merge(v1::domain_dns::router());
     Router::new()
         .nest("/v1", v1)
         .route("/healthz", get(healthz))
         .route("/openapi.json", get(openapi_json))
         .merge(docs::router())
         .merge(downloads::router())
+        .merge(v1::domain_dns::well_known())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))

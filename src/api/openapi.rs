@@ -24,6 +24,8 @@ use crate::events::{EventType, payloads};
         v1::domains::list_domains,
         v1::domains::get_domain,
         v1::domains::delete_domain,
+        v1::domain_dns::dns_records,
+        v1::domain_dns::dns_check,
         v1::accounts::create_account,
         v1::accounts::list_accounts,
         v1::accounts::get_account,
@@ -96,6 +98,7 @@ use crate::events::{EventType, payloads};
         payloads::MessageBounced,
         payloads::WebhookTest,
         payloads::WebhookDisabled,
+        payloads::DnsCheckFailed,
     )),
     modifiers(&BearerAuth),
     tags(

@@ -209,6 +209,14 @@ pub struct WebhookDisabled {
     pub reason: String,
 }
 
+/// `dns.check.failed`: records of a domain that were `ok` at the previous
+/// periodic check and are not now.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct DnsCheckFailed {
+    pub domain: String,
+    pub failures: Vec<crate::domain_dns::DnsCheckResult>,
+}
+
 /// The data as JSON; these plain structs always serialise.
 pub fn to_data<T: Serialize>(payload: &T) -> serde_json::Value {
     serde_json::to_value(payload).unwrap_or(serde_json::Value::Null)
@@ -235,7 +243,7 @@ impl EventType {
             Self::MessageBounced => "MessageBounced",
             Self::WebhookTest => "WebhookTest",
             Self::WebhookDisabled => "WebhookDisabled",
-            _ => return None,
+            Self::DnsCheckFailed => "DnsCheckFailed",
         })
     }
 }

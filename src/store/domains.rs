@@ -97,6 +97,13 @@ impl Store {
         Ok(local)
     }
 
+    /// Every local domain's name.
+    pub async fn local_domain_names(&self) -> StoreResult<Vec<String>> {
+        Ok(sqlx::query_scalar("SELECT name FROM domains ORDER BY name")
+            .fetch_all(&self.read)
+            .await?)
+    }
+
     /// Forgets the cached domain names (after this node changed them).
     fn forget_domains(&self) {
         *self.domains.write().unwrap_or_else(|e| e.into_inner()) = None;

@@ -9,6 +9,9 @@ use mail_auth::hickory_resolver::proto::op::{Message, ResponseCode};
 use mail_auth::hickory_resolver::proto::rr::rdata::{A, AAAA, CNAME, MX, PTR, TXT};
 use mail_auth::hickory_resolver::proto::rr::{Name, RData, Record, RecordType};
 
+/// Answers are not cacheable: tests change the zone while they run.
+const TTL: u32 = 0;
+
 /// Records by (lower-case name without the final dot, type).
 type Records = HashMap<(String, RecordType), Vec<RData>>;
 
@@ -36,6 +39,20 @@ impl Zone {
 
     pub fn a(&self, name: &str, ip: Ipv4Addr) {
         self.add(name, RecordType::A, RData::A(A(ip)));
+    }
+
+    /// Removes the records of one type (`A`, `MX`, `TXT`, `PTR`) at `name`.
+    pub fn remove(&self, name: &str, kind: &str) {
+        let kind = match kind {
+            "A" => RecordType::A,
+            "AAAA" => RecordType::AAAA,
+            "MX" => RecordType::MX,
+            "TXT" => RecordType::TXT,
+            "PTR" => RecordType::PTR,
+            other => panic!("record type {other}"),
+        };
+        let key = (name.trim_end_matches('.').to_ascii_lowercase(), kind);
+        self.0.lock().unwrap().remove(&key);
     }
 
     /// The PTR record of an IPv4 address.
@@ -137,7 +154,7 @@ pub async fn start(zone: Zone) -> SocketAddr {
                         for alias in aliases {
                             response.add_answer(Record::from_rdata(
                                 q.name().clone(),
-                                60,
+                                TTL,
                                 alias.clone(),
                             ));
                             if let RData::CNAME(CNAME(target)) = alias {
@@ -148,7 +165,7 @@ pub async fn start(zone: Zone) -> SocketAddr {
                                 for data in records.get(&key).into_iter().flatten() {
                                     response.add_answer(Record::from_rdata(
                                         target.clone(),
-                                        60,
+                                        TTL,
                                         data.clone(),
                                     ));
                                 }
@@ -156,7 +173,11 @@ pub async fn start(zone: Zone) -> SocketAddr {
                         }
                     }
                     for data in records.get(&(name, q.query_type())).into_iter().flatten() {
-                        response.add_answer(Record::from_rdata(q.name().clone(), 60, data.clone()));
+                        response.add_answer(Record::from_rdata(
+                            q.name().clone(),
+                            TTL,
+                            data.clone(),
+                        ));
                     }
                 }
             }

@@ -83,8 +83,14 @@ pub async fn test_config(dir: &std::path::Path) -> (Config, String) {
 /// `"127.0.0.1:0"`, and `extra` TOML appended.
 pub async fn test_config_with(dir: &std::path::Path, smtp: &str, extra: &str) -> (Config, String) {
     let db = fresh_database_url(dir).await;
-    // Top-level keys in `extra` must come before the first section.
-    let (top, extra) = match extra.find('[') {
+    // Top-level keys in `extra` must come before the first section
+    // (The first line that starts with `[`; `[` inside values is fine.)
+    let section = if extra.starts_with('[') {
+        Some(0)
+    } else {
+        extra.find("\n[").map(|i| i + 1)
+    };
+    let (top, extra) = match section {
         Some(i) => (&extra[..i], &extra[i..]),
         None => (extra, ""),
     };

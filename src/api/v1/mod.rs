@@ -5,6 +5,7 @@ pub mod aliases;
 pub mod attachment_links;
 pub mod dkim;
 pub mod dmarc_reports;
+pub mod domain_dns;
 pub mod domains;
 pub mod events;
 pub mod queue;
