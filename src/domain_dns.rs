@@ -167,10 +167,9 @@ pub async fn expected(state: &AppState, domain: &str) -> StoreResult<Vec<Expecte
     );
     let parsed = crate::address::Domain::parse(domain)
         .map_err(|e| crate::store::StoreError::Invalid(format!("{domain}: {e}")))?;
+    // Every key we hold: the signing one, one waiting to take over
+    // (rotation), and retired ones until they are deleted.
     for key in state.store.dkim_keys(&parsed).await? {
-        if !key.active {
-            continue;
-        }
         let Some(algorithm) = crate::dkim::Algorithm::parse(&key.algorithm) else {
             continue;
         };
@@ -179,7 +178,11 @@ pub async fn expected(state: &AppState, domain: &str) -> StoreResult<Vec<Expecte
             &format!("{}._domainkey.{domain}", key.selector),
             crate::dkim::dns_value(algorithm, &key.public_key),
             3600,
-            "DKIM: the public key receivers verify our signatures with.",
+            if key.active {
+                "DKIM: the public key receivers verify our signatures with."
+            } else {
+                "DKIM: a key not signing now (waiting to take over, or retired); keep it published until it is deleted here."
+            },
         );
     }
     add(
@@ -460,38 +463,24 @@ pub async fn check(state: &AppState, domain: &str) -> StoreResult<Vec<DnsCheckRe
         )),
     }
 
-    // DKIM: each active key published with the same public key.
+    // DKIM: each key published with the same public key.
     let parsed = crate::address::Domain::parse(domain)
         .map_err(|e| crate::store::StoreError::Invalid(format!("{domain}: {e}")))?;
     for key in state.store.dkim_keys(&parsed).await? {
-        if !key.active {
-            continue;
-        }
         let Some(algorithm) = crate::dkim::Algorithm::parse(&key.algorithm) else {
             continue;
         };
         let name = format!("{}._domainkey.{domain}", key.selector);
         let expected_value = crate::dkim::dns_value(algorithm, &key.public_key);
-        match txt(state, &name).await {
-            Ok(records) => {
-                let published = records.iter().find(|r| tag(r, "p").is_some());
-                let (status, found) = match published {
-                    None => (CheckStatus::Missing, String::new()),
-                    Some(r) => {
-                        let same = tag(r, "p").map(|p| p.replace(char::is_whitespace, ""))
-                            == Some(key.public_key.clone());
-                        (
-                            if same {
-                                CheckStatus::Ok
-                            } else {
-                                CheckStatus::Mismatch
-                            },
-                            r.clone(),
-                        )
-                    }
-                };
-                out.push(result("dkim", &name, status, &expected_value, found, format!("Publish `{name}. TXT \"{expected_value}\"`; receivers cannot verify our signatures otherwise.")));
-            }
+        match dkim_published(state, &name, &key.public_key).await {
+            Ok((status, found)) => out.push(result(
+                "dkim",
+                &name,
+                status,
+                &expected_value,
+                found,
+                format!("Publish `{name}. TXT \"{expected_value}\"`; receivers cannot verify our signatures otherwise."),
+            )),
             Err(e) => out.push(result(
                 "dkim",
                 &name,
@@ -621,9 +610,66 @@ pub async fn check(state: &AppState, domain: &str) -> StoreResult<Vec<DnsCheckRe
     Ok(out)
 }
 
+/// Whether the TXT record at `name` carries `public_key`: the status and
+/// what was found.
+pub async fn dkim_published(
+    state: &AppState,
+    name: &str,
+    public_key: &str,
+) -> Result<(CheckStatus, String), String> {
+    let records = txt(state, name).await?;
+    Ok(match records.iter().find(|r| tag(r, "p").is_some()) {
+        None => (CheckStatus::Missing, String::new()),
+        Some(r) => {
+            let published = tag(r, "p").map(|p| p.replace(char::is_whitespace, ""));
+            let status = if published.as_deref() == Some(public_key) {
+                CheckStatus::Ok
+            } else {
+                CheckStatus::Mismatch
+            };
+            (status, r.clone())
+        }
+    })
+}
+
 /// The setting name holding a domain's last check, for drift detection.
 fn last_key(domain: &str) -> String {
     format!("dns-check/{domain}")
+}
+
+/// Rotation: a key newer than the signing one takes over once its record
+/// checks `ok`.
+async fn rotate_dkim(
+    state: &AppState,
+    domain: &str,
+    results: &[DnsCheckResult],
+) -> StoreResult<()> {
+    let parsed = crate::address::Domain::parse(domain)
+        .map_err(|e| crate::store::StoreError::Invalid(format!("{domain}: {e}")))?;
+    let keys = state.store.dkim_keys(&parsed).await?;
+    let signing_since = keys
+        .iter()
+        .filter(|k| k.active)
+        .map(|k| k.created_at_ms)
+        .max();
+    let newest_ready = keys
+        .iter()
+        .filter(|k| !k.active && signing_since.is_none_or(|t| k.created_at_ms > t))
+        .filter(|k| {
+            let name = format!("{}._domainkey.{domain}", k.selector);
+            results
+                .iter()
+                .any(|r| r.check == "dkim" && r.name == name && r.status == CheckStatus::Ok)
+        })
+        .max_by_key(|k| k.created_at_ms);
+    if let Some(key) = newest_ready {
+        state
+            .store
+            .activate_dkim_key(&parsed, &key.selector)
+            .await?;
+        tracing::info!(%domain, selector = %key.selector, "DKIM key published and checked; it signs from now on");
+    }
+    Ok(())
 }
 
 /// Checks every domain; emits `dns.check.failed` for a domain whose
@@ -632,6 +678,7 @@ pub async fn periodic_check(state: &AppState) -> anyhow::Result<()> {
     let domains = state.store.local_domain_names().await?;
     for domain in domains {
         let results = check(state, &domain).await?;
+        rotate_dkim(state, &domain, &results).await?;
         let previous: BTreeMap<String, CheckStatus> = state
             .store
             .setting(&last_key(&domain))

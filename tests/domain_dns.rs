@@ -218,3 +218,123 @@ async fn records_checks_and_drift_events() {
     assert_eq!(failed_events(&s).await.len(), 1);
     s.stop().await;
 }
+
+async fn keys(s: &TestServer) -> Vec<(String, bool)> {
+    let v: Value = s
+        .admin(Method::GET, "/v1/domains/example.test/dkim-keys")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|k| {
+            (
+                k["selector"].as_str().unwrap().to_string(),
+                k["active"].as_bool().unwrap(),
+            )
+        })
+        .collect()
+}
+
+async fn new_key(s: &TestServer, selector: &str) -> Value {
+    let r = s
+        .admin(Method::POST, "/v1/domains/example.test/dkim-keys")
+        .json(&json!({"selector": selector, "algorithm": "ed25519"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    r.json().await.unwrap()
+}
+
+/// DKIM rotation: a new key waits until it is published; activation is
+/// refused before that; the periodic check switches by itself.
+#[tokio::test]
+async fn dkim_rotation_waits_for_the_published_key() {
+    let zone = Zone::default();
+    let dns = common::dns::start(zone.clone()).await;
+    let s = TestServer::start_smtp(&format!(
+        "[dns]\nnameservers = [\"{dns}\"]\ntimeout_ms = 300\ncheck_interval_seconds = 1\n"
+    ))
+    .await;
+    s.create_domain("example.test").await;
+    let first = new_key(&s, "one").await;
+    assert_eq!(first["active"], true, "the first key signs at once");
+    let second = new_key(&s, "two").await;
+    assert_eq!(second["active"], false, "a later key waits");
+    assert_eq!(
+        keys(&s).await,
+        vec![("one".into(), true), ("two".into(), false)]
+    );
+    // Both are to be published during the rotation.
+    let records: Value = s
+        .admin(Method::GET, "/v1/domains/example.test/dns-records")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    for k in [&first, &second] {
+        assert!(
+            records["records"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|r| r["name"] == k["dns_name"] && r["value"] == k["dns_value"])
+        );
+    }
+    let r = s
+        .admin(
+            Method::POST,
+            "/v1/domains/example.test/dkim-keys/two/activate",
+        )
+        .send()
+        .await
+        .unwrap();
+    common::expect_problem(r, 409).await;
+    zone.txt(
+        second["dns_name"].as_str().unwrap(),
+        second["dns_value"].as_str().unwrap(),
+    );
+    let r = s
+        .admin(
+            Method::POST,
+            "/v1/domains/example.test/dkim-keys/two/activate",
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(
+        keys(&s).await,
+        vec![("one".into(), false), ("two".into(), true)]
+    );
+
+    // Without the API call: the periodic check switches once published.
+    let third = new_key(&s, "three").await;
+    assert_eq!(third["active"], false);
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert!(
+        keys(&s).await.contains(&("two".into(), true)),
+        "not published yet"
+    );
+    zone.txt(
+        third["dns_name"].as_str().unwrap(),
+        third["dns_value"].as_str().unwrap(),
+    );
+    let mut switched = false;
+    for _ in 0..40 {
+        if keys(&s).await.contains(&("three".into(), true)) {
+            switched = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(switched, "{:?}", keys(&s).await);
+    s.stop().await;
+}

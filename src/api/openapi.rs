@@ -47,6 +47,7 @@ use crate::events::{EventType, payloads};
         v1::dkim::create_key,
         v1::dkim::list_keys,
         v1::dkim::delete_key,
+        v1::dkim::activate_key,
         v1::screening::get_hijack,
         v1::screening::put_hijack,
         v1::screening::get_screening,

@@ -44,9 +44,14 @@ impl Store {
             .await?
             .ok_or_else(|| StoreError::NotFound(format!("domain {domain}")))?;
         let now = now_ms();
-        let inserted = sqlx::query(
+        // The first key signs at once; a later one waits (rotation) until it
+        // is published and activated, so mail is never signed with a key
+        // receivers cannot find.
+        let inserted = sqlx::query_scalar::<_, i64>(
             "INSERT INTO dkim_keys (domain_id, selector, algorithm, private_key, public_key, active, created_at) \
-             VALUES ($1, $2, $3, $4, $5, 1, $6)",
+             VALUES ($1, $2, $3, $4, $5, \
+               CASE WHEN EXISTS (SELECT 1 FROM dkim_keys WHERE domain_id = $1 AND active = 1) THEN 0 ELSE 1 END, $6) \
+             RETURNING active",
         )
         .bind(domain_id)
         .bind(selector)
@@ -54,20 +59,20 @@ impl Store {
         .bind(private_key)
         .bind(public_key)
         .bind(now)
-        .execute(&self.write)
+        .fetch_one(&self.write)
         .await;
         match inserted {
             Err(e) if is_unique_violation(&e) => Err(StoreError::Conflict(format!(
                 "selector {selector} already exists for {domain}"
             ))),
             Err(e) => Err(e.into()),
-            Ok(_) => Ok(DkimKeyRecord {
+            Ok(active) => Ok(DkimKeyRecord {
                 domain: domain.to_string(),
                 selector: selector.to_string(),
                 algorithm: algorithm.to_string(),
                 private_key: private_key.to_string(),
                 public_key: public_key.to_string(),
-                active: true,
+                active: active != 0,
                 created_at_ms: now,
             }),
         }
@@ -95,6 +100,35 @@ impl Store {
         .fetch_optional(self.reader())
         .await?;
         Ok(row.as_ref().map(decode).transpose()?)
+    }
+
+    /// Makes `selector` the domain's signing key; the others stop signing
+    /// (and stay listed, to be published until deleted).
+    pub async fn activate_dkim_key(&self, domain: &Domain, selector: &str) -> StoreResult<()> {
+        let mut tx = self.begin().await?;
+        let domain_id: i64 = sqlx::query_scalar("SELECT id FROM domains WHERE name = $1")
+            .bind(domain.as_str())
+            .fetch_optional(&mut *tx)
+            .await?
+            .ok_or_else(|| StoreError::NotFound(format!("domain {domain}")))?;
+        let done =
+            sqlx::query("UPDATE dkim_keys SET active = 1 WHERE domain_id = $1 AND selector = $2")
+                .bind(domain_id)
+                .bind(selector)
+                .execute(&mut *tx)
+                .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound(format!(
+                "DKIM key {selector} of {domain}"
+            )));
+        }
+        sqlx::query("UPDATE dkim_keys SET active = 0 WHERE domain_id = $1 AND selector <> $2")
+            .bind(domain_id)
+            .bind(selector)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
     }
 
     pub async fn delete_dkim_key(&self, domain: &Domain, selector: &str) -> StoreResult<()> {

@@ -37,7 +37,8 @@ pub struct DkimKeyDto {
     pub dns_name: String,
     /// The TXT record's value.
     pub dns_value: String,
-    /// Outbound mail is signed with the newest active key.
+    /// Whether this key signs outbound mail (one per domain; a newer key
+    /// waits until it is published and activated).
     pub active: bool,
     pub created_at: DateTime<Utc>,
 }
@@ -60,6 +61,10 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/domains/{name}/dkim-keys", get(list_keys).post(create_key))
         .route("/domains/{name}/dkim-keys/{selector}", delete(delete_key))
+        .route(
+            "/domains/{name}/dkim-keys/{selector}/activate",
+            axum::routing::post(activate_key),
+        )
 }
 
 fn valid_selector(s: &str) -> bool {
@@ -138,6 +143,58 @@ pub async fn list_keys(
             .map(DkimKeyDto::from)
             .collect(),
     ))
+}
+
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ActivateQuery {
+    /// Switch even when the record is not (yet) visible in DNS.
+    #[serde(default)]
+    pub force: bool,
+}
+
+/// Rotation: make this key the signing key once its TXT record is
+/// published (checked through the configured resolver; 409 when it is not,
+/// unless `force=true`). The previous key stops signing and stays listed,
+/// to be deleted once mail signed with it has been delivered. The periodic
+/// DNS check does the same by itself for a key newer than the signing one.
+#[utoipa::path(post, path = "/v1/domains/{name}/dkim-keys/{selector}/activate", tag = "domains",
+    params(("name" = String, Path, description = "Domain name"), ("selector" = String, Path, description = "Selector"), ActivateQuery),
+    security(("bearer" = [])),
+    responses((status = 200, body = DkimKeyDto), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem)))]
+pub async fn activate_key(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path((name, selector)): Path<(String, String)>,
+    crate::api::extract::Query(q): crate::api::extract::Query<ActivateQuery>,
+) -> ApiResult<axum::Json<DkimKeyDto>> {
+    let domain = path_domain(&name)?;
+    auth.require_domain(domain.as_str())?;
+    let selector = selector.to_ascii_lowercase();
+    let key = state
+        .store
+        .dkim_keys(&domain)
+        .await?
+        .into_iter()
+        .find(|k| k.selector == selector)
+        .ok_or_else(|| ApiError::not_found(format!("DKIM key {selector} of {domain}")))?;
+    if !q.force {
+        let dns_name = format!("{selector}._domainkey.{domain}");
+        let (status, found) = crate::domain_dns::dkim_published(&state, &dns_name, &key.public_key)
+            .await
+            .map_err(|e| ApiError::conflict(format!("{dns_name}: lookup failed: {e}")))?;
+        if status != crate::domain_dns::CheckStatus::Ok {
+            return Err(ApiError::conflict(format!(
+                "{dns_name} does not publish this key yet (found: {}); publish it first",
+                if found.is_empty() { "nothing" } else { &found }
+            )));
+        }
+    }
+    state.store.activate_dkim_key(&domain, &selector).await?;
+    tracing::info!(%domain, %selector, "DKIM key activated");
+    let mut key = key;
+    key.active = true;
+    Ok(axum::Json(key.into()))
 }
 
 /// Delete a DKIM key.
