@@ -41,8 +41,14 @@ struct Fixture {
 
 async fn fixture() -> Fixture {
     let zone = Zone::default();
+    // (The resolver answers PTR queries for 127.0.0.1 itself, with
+    // `localhost`; iprev is shown with TEST-NET addresses below.)
     zone.ptr(Ipv4Addr::LOCALHOST, "client.sender.test");
     zone.a("client.sender.test", Ipv4Addr::LOCALHOST);
+    zone.ptr(Ipv4Addr::new(192, 0, 2, 55), "mail.sender.test");
+    zone.a("mail.sender.test", Ipv4Addr::new(192, 0, 2, 55));
+    zone.ptr(Ipv4Addr::new(192, 0, 2, 66), "liar.sender.test");
+    zone.a("liar.sender.test", Ipv4Addr::new(192, 0, 2, 1));
     for (domain, spf, _) in SPF_CASES {
         zone.a(domain, Ipv4Addr::new(192, 0, 2, 1));
         if let Some(spf) = spf {
@@ -166,6 +172,33 @@ async fn spf_results_through_the_tool_and_through_smtp() {
         assert_eq!(report["spf"]["result"], *expected, "{domain}: {report}");
         assert_eq!(report["iprev"]["result"], "pass", "{report}");
         assert_eq!(report["helo"]["result"], "pass", "{report}");
+    }
+    // iprev: forward-confirmed, not confirmed, absent.
+    for (ip, expected) in [
+        ("192.0.2.55", "pass"),
+        ("192.0.2.66", "fail"),
+        ("192.0.2.77", "none-or-error"),
+    ] {
+        let report = check(
+            s,
+            json!({"ip": ip, "helo": "mail.sender.test", "mail_from": "x@none.test"}),
+        )
+        .await;
+        let got = report["iprev"]["result"].as_str().unwrap();
+        if expected == "none-or-error" {
+            assert!(
+                ["none", "permerror", "temperror", "fail"].contains(&got) && got != "pass",
+                "{ip}: {report}"
+            );
+        } else {
+            assert_eq!(got, expected, "{ip}: {report}");
+        }
+        let scored = report["score_parts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|p| p["check"] == "iprev");
+        assert_eq!(scored, expected != "pass", "{ip}: {report}");
     }
     // An IP the PTR does not cover, and a HELO that claims to be us.
     let report = check(
