@@ -356,8 +356,17 @@ async fn dns_checks(state: AppState, shutdown: CancellationToken) {
             _ = tokio::time::sleep(Duration::from_secs(every)) => {}
             _ = shutdown.cancelled() => return,
         }
-        if let Err(e) = crate::domain_dns::periodic_check(&state).await {
-            tracing::warn!(error = %e, "periodic DNS check failed");
+        // One node per period does it (the claim leaves a tenth of the
+        // period for nodes whose timers drift).
+        let period_ms = (every * 1000 * 9 / 10) as i64;
+        match state.store.claim_period("lease/dns-check", period_ms).await {
+            Ok(true) => {
+                if let Err(e) = crate::domain_dns::periodic_check(&state).await {
+                    tracing::warn!(error = %e, "periodic DNS check failed");
+                }
+            }
+            Ok(false) => {}
+            Err(e) => tracing::warn!(error = %e, "claiming the periodic DNS check failed"),
         }
     }
 }

@@ -338,3 +338,21 @@ async fn dkim_rotation_waits_for_the_published_key() {
     assert!(switched, "{:?}", keys(&s).await);
     s.stop().await;
 }
+
+/// Periodic work every node schedules is claimed by one node per period.
+#[tokio::test]
+async fn a_period_is_claimed_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = common::fresh_database_url(dir.path()).await;
+    let a = rampart::store::Store::connect(&url).await.unwrap();
+    a.migrate().await.unwrap();
+    let b = rampart::store::Store::connect(&url).await.unwrap();
+    assert!(a.claim_period("lease/test", 60_000).await.unwrap());
+    assert!(!b.claim_period("lease/test", 60_000).await.unwrap());
+    assert!(!a.claim_period("lease/test", 60_000).await.unwrap());
+    tokio::time::sleep(Duration::from_millis(30)).await;
+    assert!(
+        b.claim_period("lease/test", 20).await.unwrap(),
+        "a period later"
+    );
+}

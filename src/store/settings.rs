@@ -41,6 +41,24 @@ impl Store {
     }
 
     /// Replaces the document.
+    /// For work every node schedules but only one should do per period
+    /// (nodes sharing PostgreSQL): true for the one caller that claims
+    /// `name` when it was last claimed at least `period_ms` ago.
+    pub async fn claim_period(&self, name: &str, period_ms: i64) -> StoreResult<bool> {
+        let now = now_ms();
+        let claimed: Option<String> = sqlx::query_scalar(
+            "INSERT INTO settings (name, value, updated_at) VALUES ($1, 'null', $2) \
+             ON CONFLICT (name) DO UPDATE SET updated_at = excluded.updated_at \
+             WHERE settings.updated_at <= $3 RETURNING name",
+        )
+        .bind(name)
+        .bind(now)
+        .bind(now - period_ms)
+        .fetch_optional(&self.write)
+        .await?;
+        Ok(claimed.is_some())
+    }
+
     pub async fn put_setting<T: Serialize>(&self, name: &str, value: &T) -> StoreResult<()> {
         let text = serde_json::to_string(value).map_err(|e| StoreError::Invalid(e.to_string()))?;
         sqlx::query(
