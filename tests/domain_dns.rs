@@ -355,4 +355,7 @@ async fn a_period_is_claimed_once() {
         b.claim_period("lease/test", 20).await.unwrap(),
         "a period later"
     );
+    a.close().await;
+    b.close().await;
+    common::drop_database(&url).await;
 }
