@@ -1,0 +1,186 @@
+from http import HTTPStatus
+from typing import Any
+
+import httpx
+
+from ... import errors
+from ...client import AuthenticatedClient, Client
+from ...models.problem import Problem
+from ...models.sender_check_request import SenderCheckRequest
+from ...models.sender_report import SenderReport
+from ...types import Response
+
+
+def _get_kwargs(
+    *,
+    body: SenderCheckRequest,
+) -> dict[str, Any]:
+    headers: dict[str, Any] = {}
+
+    _kwargs: dict[str, Any] = {
+        "method": "post",
+        "url": "/v1/tools/sender-check",
+    }
+
+    _kwargs["json"] = body.to_dict()
+
+    headers["Content-Type"] = "application/json"
+
+    _kwargs["headers"] = headers
+    return _kwargs
+
+
+def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Problem | SenderReport | None:
+    if response.status_code == 200:
+        response_200 = SenderReport.from_dict(response.json())
+
+        return response_200
+
+    if response.status_code == 401:
+        response_401 = Problem.from_dict(response.json())
+
+        return response_401
+
+    if response.status_code == 403:
+        response_403 = Problem.from_dict(response.json())
+
+        return response_403
+
+    if response.status_code == 422:
+        response_422 = Problem.from_dict(response.json())
+
+        return response_422
+
+    if client.raise_on_unexpected_status:
+        raise errors.UnexpectedStatus(response.status_code, response.content)
+    else:
+        return None
+
+
+def _build_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> Response[Problem | SenderReport]:
+    return Response(
+        status_code=HTTPStatus(response.status_code),
+        content=response.content,
+        headers=response.headers,
+        parsed=_parse_response(client=client, response=response),
+    )
+
+
+def sync_detailed(
+    *,
+    client: AuthenticatedClient,
+    body: SenderCheckRequest,
+) -> Response[Problem | SenderReport]:
+    """Run the inbound sender checks (iprev, HELO, SPF, and with `message`
+    DKIM, ARC and DMARC) exactly as SMTP would for this client, and return
+    every result, the score and the verdict. Uses the current settings even
+    when they are switched off.
+
+    Args:
+        body (SenderCheckRequest): What the message is checked as.
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[Problem | SenderReport]
+    """
+
+    kwargs = _get_kwargs(
+        body=body,
+    )
+
+    response = client.get_httpx_client().request(
+        **kwargs,
+    )
+
+    return _build_response(client=client, response=response)
+
+
+def sync(
+    *,
+    client: AuthenticatedClient,
+    body: SenderCheckRequest,
+) -> Problem | SenderReport | None:
+    """Run the inbound sender checks (iprev, HELO, SPF, and with `message`
+    DKIM, ARC and DMARC) exactly as SMTP would for this client, and return
+    every result, the score and the verdict. Uses the current settings even
+    when they are switched off.
+
+    Args:
+        body (SenderCheckRequest): What the message is checked as.
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Problem | SenderReport
+    """
+
+    return sync_detailed(
+        client=client,
+        body=body,
+    ).parsed
+
+
+async def asyncio_detailed(
+    *,
+    client: AuthenticatedClient,
+    body: SenderCheckRequest,
+) -> Response[Problem | SenderReport]:
+    """Run the inbound sender checks (iprev, HELO, SPF, and with `message`
+    DKIM, ARC and DMARC) exactly as SMTP would for this client, and return
+    every result, the score and the verdict. Uses the current settings even
+    when they are switched off.
+
+    Args:
+        body (SenderCheckRequest): What the message is checked as.
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[Problem | SenderReport]
+    """
+
+    kwargs = _get_kwargs(
+        body=body,
+    )
+
+    response = await client.get_async_httpx_client().request(**kwargs)
+
+    return _build_response(client=client, response=response)
+
+
+async def asyncio(
+    *,
+    client: AuthenticatedClient,
+    body: SenderCheckRequest,
+) -> Problem | SenderReport | None:
+    """Run the inbound sender checks (iprev, HELO, SPF, and with `message`
+    DKIM, ARC and DMARC) exactly as SMTP would for this client, and return
+    every result, the score and the verdict. Uses the current settings even
+    when they are switched off.
+
+    Args:
+        body (SenderCheckRequest): What the message is checked as.
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Problem | SenderReport
+    """
+
+    return (
+        await asyncio_detailed(
+            client=client,
+            body=body,
+        )
+    ).parsed

@@ -1,0 +1,86 @@
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, TypeVar
+
+from attrs import define as _attrs_define
+from attrs import field as _attrs_field
+
+T = TypeVar("T", bound="AuthFailed")
+
+
+@_attrs_define
+class AuthFailed:
+    """`auth.failed`: one per failed login on any protocol.
+
+    Attributes:
+        ip (str):
+        protocol (str): `smtp`, `submission`, `imap`, `pop3` or `api`.
+        reason (str): `bad_credentials`, `account_frozen`, `account_disabled`, `blocked_ip`, `bad_token`.
+        username (str):
+    """
+
+    ip: str
+    protocol: str
+    reason: str
+    username: str
+    additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        ip = self.ip
+
+        protocol = self.protocol
+
+        reason = self.reason
+
+        username = self.username
+
+        field_dict: dict[str, Any] = {}
+        field_dict.update(self.additional_properties)
+        field_dict.update(
+            {
+                "ip": ip,
+                "protocol": protocol,
+                "reason": reason,
+                "username": username,
+            }
+        )
+
+        return field_dict
+
+    @classmethod
+    def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        d = dict(src_dict)
+        ip = d.pop("ip")
+
+        protocol = d.pop("protocol")
+
+        reason = d.pop("reason")
+
+        username = d.pop("username")
+
+        auth_failed = cls(
+            ip=ip,
+            protocol=protocol,
+            reason=reason,
+            username=username,
+        )
+
+        auth_failed.additional_properties = d
+        return auth_failed
+
+    @property
+    def additional_keys(self) -> list[str]:
+        return list(self.additional_properties.keys())
+
+    def __getitem__(self, key: str) -> Any:
+        return self.additional_properties[key]
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        self.additional_properties[key] = value
+
+    def __delitem__(self, key: str) -> None:
+        del self.additional_properties[key]
+
+    def __contains__(self, key: str) -> bool:
+        return key in self.additional_properties
