@@ -90,6 +90,11 @@ fn generate_blocking(algorithm: Algorithm) -> anyhow::Result<GeneratedKey> {
     }
 }
 
+/// Where a key's TXT record is published.
+pub fn dns_name(selector: &str, domain: &str) -> String {
+    format!("{selector}._domainkey.{domain}")
+}
+
 /// The TXT record value to publish at `<selector>._domainkey.<domain>`.
 pub fn dns_value(algorithm: Algorithm, public_key: &str) -> String {
     let k = match algorithm {

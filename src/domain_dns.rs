@@ -112,6 +112,15 @@ pub fn spf_value(state: &AppState) -> String {
     format!("v=spf1 {} -all", mechanisms.join(" "))
 }
 
+/// The DMARC record we recommend: quarantine, aggregate reports to the
+/// domain's report mailbox.
+pub fn dmarc_value(domain: &str) -> String {
+    format!(
+        "v=DMARC1; p=quarantine; rua=mailto:{}@{domain}",
+        crate::dmarc_reports::REPORT_LOCAL_PART
+    )
+}
+
 /// The MTA-STS policy served at `https://mta-sts.<domain>/.well-known/mta-sts.txt`.
 /// `testing` to start: receivers report problems but still deliver.
 pub fn mta_sts_policy(hostname: &str) -> String {
@@ -175,7 +184,7 @@ pub async fn expected(state: &AppState, domain: &str) -> StoreResult<Vec<Expecte
         };
         add(
             "TXT",
-            &format!("{}._domainkey.{domain}", key.selector),
+            &crate::dkim::dns_name(&key.selector, domain),
             crate::dkim::dns_value(algorithm, &key.public_key),
             3600,
             if key.active {
@@ -188,10 +197,7 @@ pub async fn expected(state: &AppState, domain: &str) -> StoreResult<Vec<Expecte
     add(
         "TXT",
         &format!("_dmarc.{domain}"),
-        format!(
-            "v=DMARC1; p=quarantine; rua=mailto:{}@{domain}",
-            crate::dmarc_reports::REPORT_LOCAL_PART
-        ),
+        dmarc_value(domain),
         3600,
         "DMARC: receivers quarantine mail that fails SPF and DKIM alignment and send aggregate reports.",
     );
@@ -338,14 +344,19 @@ pub async fn check(state: &AppState, domain: &str) -> StoreResult<Vec<DnsCheckRe
         )),
     }
 
-    // Forward and reverse DNS of every public IP.
-    for ip in &state.config.public_ips {
-        let forward = state
+    // Forward and reverse DNS of every public IP (one forward lookup).
+    let found: Vec<IpAddr> = if state.config.public_ips.is_empty() {
+        Vec::new()
+    } else {
+        state
             .resolver
             .resolver()
             .lookup_ip(format!("{host}."))
-            .await;
-        let found: Vec<IpAddr> = forward.map(|l| l.iter().collect()).unwrap_or_default();
+            .await
+            .map(|l| l.iter().collect())
+            .unwrap_or_default()
+    };
+    for ip in &state.config.public_ips {
         out.push(result(
             "a",
             &host,
@@ -470,7 +481,7 @@ pub async fn check(state: &AppState, domain: &str) -> StoreResult<Vec<DnsCheckRe
         let Some(algorithm) = crate::dkim::Algorithm::parse(&key.algorithm) else {
             continue;
         };
-        let name = format!("{}._domainkey.{domain}", key.selector);
+        let name = crate::dkim::dns_name(&key.selector, domain);
         let expected_value = crate::dkim::dns_value(algorithm, &key.public_key);
         match dkim_published(state, &name, &key.public_key).await {
             Ok((status, found)) => out.push(result(
@@ -494,10 +505,7 @@ pub async fn check(state: &AppState, domain: &str) -> StoreResult<Vec<DnsCheckRe
 
     // DMARC
     let dmarc_name = format!("_dmarc.{domain}");
-    let expected_dmarc = format!(
-        "v=DMARC1; p=quarantine; rua=mailto:{}@{domain}",
-        crate::dmarc_reports::REPORT_LOCAL_PART
-    );
+    let expected_dmarc = dmarc_value(domain);
     match txt(state, &dmarc_name).await {
         Ok(records) => {
             let dmarc: Vec<&String> = records
@@ -656,7 +664,7 @@ async fn rotate_dkim(
         .iter()
         .filter(|k| !k.active && signing_since.is_none_or(|t| k.created_at_ms > t))
         .filter(|k| {
-            let name = format!("{}._domainkey.{domain}", k.selector);
+            let name = crate::dkim::dns_name(&k.selector, domain);
             results
                 .iter()
                 .any(|r| r.check == "dkim" && r.name == name && r.status == CheckStatus::Ok)

@@ -422,33 +422,11 @@ async fn inbound_extraction_rewrites_only_the_opted_in_recipients_copy() {
     let stored = |user: &'static str| {
         let s = &s;
         async move {
-            let tcp = tokio::net::TcpStream::connect(s.imaps.unwrap())
-                .await
-                .unwrap();
-            let name = rustls::pki_types::ServerName::try_from(common::smtp::SERVER_NAME).unwrap();
-            let tls = common::smtp::connector(s.dir.path())
-                .connect(name, tcp)
-                .await
-                .unwrap();
-            let mut client = async_imap::Client::new(tls);
-            client.read_response().await.unwrap().expect("greeting");
-            let mut imap = client
-                .login(format!("{user}@example.test"), format!("{user} password"))
-                .await
-                .map_err(|(e, _)| e)
-                .expect("login");
-            imap.select("INBOX").await.unwrap();
-            use futures_util::TryStreamExt;
-            let fetched: Vec<_> = imap
-                .fetch("1", "BODY.PEEK[]")
-                .await
-                .unwrap()
-                .try_collect()
-                .await
-                .unwrap();
-            let body = String::from_utf8(fetched[0].body().unwrap().to_vec()).unwrap();
-            imap.logout().await.unwrap();
-            body
+            let password = format!("{user} password");
+            let inbox =
+                common::imap::messages(s, &format!("{user}@example.test"), &password, "INBOX")
+                    .await;
+            inbox[0].clone()
         }
     };
     let dave = stored("dave").await;

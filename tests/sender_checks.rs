@@ -11,7 +11,6 @@ use base64::Engine;
 use common::TestServer;
 use common::dns::Zone;
 use common::smtp::SmtpClient;
-use futures_util::TryStreamExt;
 use mail_auth::common::crypto::Ed25519Key;
 use mail_auth::common::headers::HeaderWriter;
 use mail_auth::dkim::DkimSigner;
@@ -115,37 +114,7 @@ async fn send(s: &TestServer, mail_from: &str, message: &str) -> common::smtp::R
 
 /// Every message in alice's `mailbox`, as text.
 async fn mailbox(s: &TestServer, name: &str) -> Vec<String> {
-    let tcp = tokio::net::TcpStream::connect(s.imaps.unwrap())
-        .await
-        .unwrap();
-    let server_name = rustls::pki_types::ServerName::try_from(common::smtp::SERVER_NAME).unwrap();
-    let tls = common::smtp::connector(s.dir.path())
-        .connect(server_name, tcp)
-        .await
-        .unwrap();
-    let mut client = async_imap::Client::new(tls);
-    client.read_response().await.unwrap().expect("greeting");
-    let mut imap = client
-        .login("alice@example.test", "alice password")
-        .await
-        .map_err(|(e, _)| e)
-        .expect("login");
-    let selected = imap.select(name).await.unwrap();
-    let mut out = Vec::new();
-    if selected.exists > 0 {
-        let fetched: Vec<_> = imap
-            .fetch("1:*", "BODY.PEEK[]")
-            .await
-            .unwrap()
-            .try_collect()
-            .await
-            .unwrap();
-        for f in &fetched {
-            out.push(String::from_utf8(f.body().unwrap().to_vec()).unwrap());
-        }
-    }
-    imap.logout().await.unwrap();
-    out
+    common::imap::messages(s, "alice@example.test", "alice password", name).await
 }
 
 async fn check(s: &TestServer, body: Value) -> Value {

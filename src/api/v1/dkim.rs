@@ -47,7 +47,7 @@ impl From<DkimKeyRecord> for DkimKeyDto {
     fn from(k: DkimKeyRecord) -> Self {
         let algorithm = Algorithm::parse(&k.algorithm).unwrap_or(Algorithm::Rsa2048);
         Self {
-            dns_name: format!("{}._domainkey.{}", k.selector, k.domain),
+            dns_name: dkim::dns_name(&k.selector, &k.domain),
             dns_value: dkim::dns_value(algorithm, &k.public_key),
             selector: k.selector,
             algorithm: k.algorithm,
@@ -179,7 +179,7 @@ pub async fn activate_key(
         .find(|k| k.selector == selector)
         .ok_or_else(|| ApiError::not_found(format!("DKIM key {selector} of {domain}")))?;
     if !q.force {
-        let dns_name = format!("{selector}._domainkey.{domain}");
+        let dns_name = dkim::dns_name(&selector, domain.as_str());
         let (status, found) = crate::domain_dns::dkim_published(&state, &dns_name, &key.public_key)
             .await
             .map_err(|e| ApiError::conflict(format!("{dns_name}: lookup failed: {e}")))?;

@@ -1,0 +1,40 @@
+//! Reading a mailbox over IMAPS with a real client library (async-imap).
+
+use futures_util::TryStreamExt;
+
+use super::TestServer;
+
+/// Every message in `mailbox` of `user`, as text, in UID order.
+pub async fn messages(s: &TestServer, user: &str, password: &str, mailbox: &str) -> Vec<String> {
+    let tcp = tokio::net::TcpStream::connect(s.imaps.unwrap())
+        .await
+        .unwrap();
+    let name = rustls::pki_types::ServerName::try_from(super::smtp::SERVER_NAME).unwrap();
+    let tls = super::smtp::connector(s.dir.path())
+        .connect(name, tcp)
+        .await
+        .unwrap();
+    let mut client = async_imap::Client::new(tls);
+    client.read_response().await.unwrap().expect("greeting");
+    let mut imap = client
+        .login(user, password)
+        .await
+        .map_err(|(e, _)| e)
+        .expect("login");
+    let selected = imap.select(mailbox).await.unwrap();
+    let mut out = Vec::new();
+    if selected.exists > 0 {
+        let fetched: Vec<_> = imap
+            .fetch("1:*", "BODY.PEEK[]")
+            .await
+            .unwrap()
+            .try_collect()
+            .await
+            .unwrap();
+        for f in &fetched {
+            out.push(String::from_utf8(f.body().unwrap().to_vec()).unwrap());
+        }
+    }
+    imap.logout().await.unwrap();
+    out
+}
