@@ -16,6 +16,7 @@ use crate::access::Access;
 use crate::auth::token::TokenKeys;
 use crate::config::Config;
 use crate::delivery::Committer;
+use crate::net::tls::Protocol;
 use crate::net::tls_listener::TlsListener;
 use crate::smtp::ListenerKind;
 use crate::store::Store;
@@ -46,7 +47,7 @@ pub struct AppState {
 /// A server whose sockets are bound but which does not serve yet.
 pub struct Server {
     state: AppState,
-    tls: Arc<rustls::ServerConfig>,
+    tls: crate::net::tls::TlsConfigs,
     http: Option<TcpListener>,
     https: Option<TlsListener>,
     smtp: Vec<(ListenerKind, TcpListener)>,
@@ -70,7 +71,7 @@ impl Server {
             .with_context(|| format!("opening the database {}", redact(&config.database_url())))?;
         let signing_key = store.signing_key().await?;
         let tokens = TokenKeys::from_secret(&signing_key);
-        let tls = crate::net::tls::server_config(&config)?;
+        let tls = crate::net::tls::server_configs(&config)?;
         let blobs = BlobStore::for_config(&config, store.clone()).with_context(|| {
             format!(
                 "creating the blob store under {}",
@@ -104,7 +105,10 @@ impl Server {
             None => None,
         };
         let https = match config.listeners.addr("https") {
-            Some(addr) => Some(TlsListener::new(bind("https", addr).await?, tls.clone())?),
+            Some(addr) => Some(TlsListener::new(
+                bind("https", addr).await?,
+                tls.get(Protocol::Https),
+            )?),
             None => None,
         };
         let access = Access::new();
@@ -189,7 +193,11 @@ impl Server {
         for (implicit, listener) in self.imap {
             let name = if implicit { "imaps" } else { "imap" };
             tracing::info!(listener = name, addr = %listener.local_addr()?, "imap listening");
-            let (state, tls, stop) = (self.state.clone(), self.tls.clone(), shutdown.clone());
+            let (state, tls, stop) = (
+                self.state.clone(),
+                self.tls.get(Protocol::Imap),
+                shutdown.clone(),
+            );
             let accept = crate::net::accept::accept_loop(
                 listener,
                 name,
@@ -216,7 +224,11 @@ impl Server {
         for (implicit, listener) in self.pop3 {
             let name = if implicit { "pop3s" } else { "pop3" };
             tracing::info!(listener = name, addr = %listener.local_addr()?, "pop3 listening");
-            let (state, tls, stop) = (self.state.clone(), self.tls.clone(), shutdown.clone());
+            let (state, tls, stop) = (
+                self.state.clone(),
+                self.tls.get(Protocol::Pop3),
+                shutdown.clone(),
+            );
             let accept = crate::net::accept::accept_loop(
                 listener,
                 name,
@@ -246,7 +258,7 @@ impl Server {
                 listener,
                 kind,
                 self.state.clone(),
-                self.tls.clone(),
+                self.tls.get(Protocol::Smtp),
                 smtp_limits.clone(),
                 sessions.clone(),
                 shutdown.clone(),

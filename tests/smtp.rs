@@ -609,6 +609,10 @@ async fn every_limit_has_its_reply() {
             .await
             .is(500, "5.5.2")
     );
+    // A line over the limit ends the session (its rest is never read).
+    assert!(c.is_closed().await);
+    let mut c = SmtpClient::connect(s.smtp.unwrap()).await;
+    c.cmd("EHLO a.test").await;
     assert!(
         c.cmd("MAIL FROM:<x@outside.test> SIZE=5000")
             .await

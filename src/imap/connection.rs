@@ -6,12 +6,10 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use imap_codec::fragmentizer::{
-    DecodeMessageError, FragmentInfo, Fragmentizer, LiteralAnnouncement,
-};
+use imap_codec::fragmentizer::DecodeMessageError;
 use imap_codec::imap_types::IntoStatic;
 use imap_codec::imap_types::auth::AuthenticateData;
-use imap_codec::imap_types::core::{LiteralMode, Tag};
+use imap_codec::imap_types::core::Tag;
 use imap_codec::imap_types::response::Code;
 use imap_codec::{AuthenticateDataCodec, CommandCodec, IdleDoneCodec};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -19,12 +17,11 @@ use tokio::net::TcpStream;
 use tokio_rustls::TlsAcceptor;
 use tokio_util::sync::CancellationToken;
 
+use super::framing::{Event, Limits, Reader};
 use super::session::{After, Out, Session};
 use crate::app::AppState;
 use crate::net::stream::{Stream, handshake};
 
-/// Command lines (without literals) longer than this are refused.
-const MAX_LINE: usize = 64 * 1024;
 /// How often IDLE looks at the store for changes made on other nodes.
 const IDLE_POLL: Duration = Duration::from_secs(1);
 
@@ -55,8 +52,7 @@ pub async fn serve(
     } else {
         Stream::Plain(tcp)
     };
-    let max_literal = state.config.smtp.max_message_size as usize;
-    let max_message = (max_literal + MAX_LINE) as u32;
+    let after_login = Limits::after_login(state.config.smtp.max_message_size as usize);
     let autologout = Duration::from_secs(state.config.access.imap_idle_timeout_seconds);
     let mut session = Session::new(state.clone(), peer, implicit_tls);
     let mut out = Out::new();
@@ -64,52 +60,62 @@ pub async fn serve(
     if stream.send(&mut out.buf).await.is_err() {
         return;
     }
-    let mut frag = Fragmentizer::new(max_message);
+    let mut reader = Reader::new(Limits::before_login(), after_login);
     let mut mode = Mode::Command;
     let mut changes = state.access.subscribe();
     let mut kicks = state.access.kicks();
     let mut buf = vec![0u8; 16 * 1024];
     'connection: loop {
-        while let Some(info) = frag.progress() {
-            if let FragmentInfo::Line {
-                start,
-                end,
-                announcement,
-                ..
-            } = info
-            {
-                if end - start > MAX_LINE {
-                    let tag = frag.decode_tag().map(|t| t.into_static());
-                    out.bad(tag.as_ref(), None, "Command line too long");
-                    frag.skip_message();
+        loop {
+            // Re-read on every event: LOGIN may have just succeeded.
+            reader.set_limits(match session.account_id_if_authed() {
+                Some(_) => after_login,
+                None => Limits::before_login(),
+            });
+            let Some(event) = reader.next() else { break };
+            match event {
+                Event::Message => {}
+                Event::Fatal { tag, text } => {
+                    tracing::info!(%peer, text, "IMAP input over a limit; closing");
+                    out.bad(tag.as_ref(), None, text);
+                    out.bye(text);
+                    let _ = stream.send(&mut out.buf).await;
+                    break 'connection;
+                }
+                Event::LiteralRefused { tag, too_big, text } => {
+                    let code = too_big.then_some(Code::TooBig);
+                    match too_big {
+                        true => out.no(tag.as_ref(), code, text),
+                        false => out.bad(tag.as_ref(), None, text),
+                    }
                     continue;
                 }
-                if let Some(LiteralAnnouncement {
-                    mode: LiteralMode::Sync,
-                    length,
-                }) = announcement
-                {
-                    if length as usize > max_literal {
-                        let tag = frag.decode_tag().map(|t| t.into_static());
+                Event::Literal { length, sync } => {
+                    if !sync {
+                        continue;
+                    }
+                    if reader.command_is(b"APPEND")
+                        && let Some(room) = session.quota_room().await
+                        && u64::from(length) > room
+                    {
+                        // Refused before the client sends it (RFC 9208 OVERQUOTA).
+                        let tag = reader.refuse_literal();
                         out.no(
                             tag.as_ref(),
-                            Some(Code::TooBig),
-                            "Literal exceeds the size limit",
+                            Some(Code::OverQuota),
+                            "Mailbox quota exceeded",
                         );
-                        frag.skip_message();
-                    } else {
-                        // The client waits for this before sending the literal.
-                        out.continuation("Ready for literal data");
-                        if stream.send(&mut out.buf).await.is_err() {
-                            break 'connection;
-                        }
+                        continue;
+                    }
+                    // The client waits for this before sending the literal.
+                    out.continuation("Ready for literal data");
+                    if stream.send(&mut out.buf).await.is_err() {
+                        break 'connection;
                     }
                     continue;
                 }
             }
-            if !frag.is_message_complete() {
-                continue;
-            }
+            let frag = reader.fragmentizer();
             match std::mem::replace(&mut mode, Mode::Command) {
                 Mode::Command => {
                     let command = match frag.decode_message(&CommandCodec::default()) {
@@ -142,7 +148,7 @@ pub async fn serve(
                                 break 'connection;
                             }
                             // Nothing pipelined in clear text survives the handshake.
-                            frag = Fragmentizer::new(max_message);
+                            reader.reset();
                             let Stream::Plain(tcp) = stream else {
                                 break 'connection;
                             };
@@ -188,7 +194,7 @@ pub async fn serve(
         tokio::select! {
             read = tokio::time::timeout(autologout, stream.read(&mut buf)) => match read {
                 Ok(Ok(0)) | Ok(Err(_)) => break,
-                Ok(Ok(n)) => frag.enqueue_bytes(&buf[..n]),
+                Ok(Ok(n)) => reader.enqueue(&buf[..n]),
                 Err(_) => {
                     out.bye("Autologout; idle for too long");
                     let _ = stream.send(&mut out.buf).await;

@@ -6,6 +6,7 @@
 
 pub mod connection;
 pub mod fetch;
+pub mod framing;
 pub mod mime;
 pub mod search;
 pub mod sequence;

@@ -486,6 +486,19 @@ impl Session {
         self.authed.as_ref().map(|a| a.id).unwrap_or_default()
     }
 
+    /// Bytes the logged-in account may still store (`None`: no quota, not
+    /// logged in, or unknown right now; APPEND checks again anyway).
+    pub async fn quota_room(&self) -> Option<u64> {
+        let id = self.account_id_if_authed()?;
+        match self.state.store.quota_room(id).await {
+            Ok(room) => room.map(|r| r as u64),
+            Err(e) => {
+                tracing::warn!(error = %e, "reading the quota failed");
+                None
+            }
+        }
+    }
+
     pub fn account_id_if_authed(&self) -> Option<i64> {
         self.authed.as_ref().map(|a| a.id)
     }

@@ -9,12 +9,10 @@ use tokio::net::TcpStream;
 use tokio_rustls::TlsAcceptor;
 use tokio_util::sync::CancellationToken;
 
+use super::framing::{Line, LineReader, MAX_AUTH_LINE, MAX_COMMAND_LINE};
 use super::session::{After, Session};
 use crate::app::AppState;
 use crate::net::stream::{Stream, handshake};
-
-/// RFC 2449 4: commands are at most 255 octets; SASL lines may be longer.
-const MAX_LINE: usize = 4096;
 
 pub async fn serve(
     tcp: TcpStream,
@@ -43,8 +41,8 @@ pub async fn serve(
     if stream.send(&mut out).await.is_err() {
         return;
     }
-    let mut line = Vec::new();
-    let mut skipping = false;
+    let mut reader = LineReader::default();
+    let mut expect_auth_line = false;
     let mut buf = vec![0u8; 16 * 1024];
     let mut kicks = state.access.kicks();
     'connection: loop {
@@ -73,27 +71,27 @@ pub async fn serve(
                 break;
             }
         };
-        for &b in &buf[..n] {
-            if b != b'\n' {
-                if line.len() >= MAX_LINE {
-                    skipping = true;
-                    line.clear();
-                } else if !skipping {
-                    line.push(b);
+        let mut input = buf[..n].iter();
+        loop {
+            let max = match expect_auth_line {
+                true => MAX_AUTH_LINE,
+                false => MAX_COMMAND_LINE,
+            };
+            let line = match reader.next(&mut input, max) {
+                None => break,
+                Some(Line::Complete(line)) => line,
+                Some(Line::TooLong) => {
+                    // Never buffered past the limit, and not read further.
+                    tracing::info!(%peer, "POP3 line over {max} octets; closing");
+                    out.extend_from_slice(b"-ERR Line too long\r\n");
+                    let _ = stream.send(&mut out).await;
+                    break 'connection;
                 }
-                continue;
-            }
-            if skipping {
-                skipping = false;
-                out.extend_from_slice(b"-ERR Line too long\r\n");
-                continue;
-            }
-            let text = String::from_utf8_lossy(&line)
-                .trim_end_matches('\r')
-                .to_string();
-            line.clear();
+            };
+            let text = String::from_utf8_lossy(&line).to_string();
             let (reply, after) = session.handle(&text).await;
             out.extend_from_slice(&reply);
+            expect_auth_line = after == After::ExpectAuthLine;
             match after {
                 After::Continue | After::ExpectAuthLine => {}
                 After::Close => {
@@ -105,7 +103,7 @@ pub async fn serve(
                         break 'connection;
                     }
                     // Nothing sent before the handshake is acted on after it.
-                    line.clear();
+                    reader.reset();
                     let Stream::Plain(tcp) = stream else {
                         break 'connection;
                     };

@@ -5,4 +5,5 @@
 //! session. Deletions are applied only at QUIT (the UPDATE state).
 
 pub mod connection;
+pub mod framing;
 pub mod session;

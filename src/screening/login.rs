@@ -108,7 +108,13 @@ async fn check(state: &AppState, username: &str, secret: String) -> Result<Accou
         .as_ref()
         .map(|a| a.password_hash.clone())
         .unwrap_or_else(|| DUMMY_HASH.to_string());
-    let matches = password::verify(secret, hash).await;
+    let matches = match password::verify(secret, hash).await {
+        Ok(m) => m,
+        Err(password::Busy) => {
+            tracing::warn!("login refused for now: the password-check queue is full");
+            return Err(LoginError::Temporary);
+        }
+    };
     let Some(account) = account.filter(|_| matches) else {
         return Err(LoginError::BadCredentials);
     };

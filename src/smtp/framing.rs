@@ -18,7 +18,7 @@ pub enum Frame {
     Command(Request<String>),
     /// A command line that did not parse.
     Invalid(smtp_proto::Error),
-    /// A command line over [`MAX_COMMAND_LINE`]; it was discarded whole.
+    /// A command line over [`MAX_COMMAND_LINE`], refused before its end.
     LineTooLong,
     /// A complete DATA body, dot-unstuffed, without the final `.CRLF`.
     Message(Vec<u8>),
@@ -49,7 +49,6 @@ enum Mode {
 pub struct Framer {
     mode: Mode,
     line: Vec<u8>,
-    skipping_line: bool,
     body: Vec<u8>,
     max_message: usize,
 }
@@ -59,7 +58,6 @@ impl Framer {
         Self {
             mode: Mode::Command,
             line: Vec::new(),
-            skipping_line: false,
             body: Vec::new(),
             max_message,
         }
@@ -88,7 +86,6 @@ impl Framer {
     pub fn reset(&mut self) {
         self.mode = Mode::Command;
         self.line.clear();
-        self.skipping_line = false;
         self.body = Vec::new();
     }
 
@@ -197,24 +194,18 @@ impl Framer {
         }
     }
 
-    /// One line up to and including LF. `Some(None)`: the line was longer
-    /// than `max` and has been skipped to its end.
+    /// One line up to and including LF. `Some(None)`: the line grew past
+    /// `max` before its end; it is dropped at once, never buffered further
+    /// (the session then closes the connection).
     fn next_line(&mut self, input: &mut Iter<'_, u8>, max: usize) -> Option<Option<Vec<u8>>> {
         for &byte in input.by_ref() {
-            if !self.skipping_line {
-                self.line.push(byte);
-            }
+            self.line.push(byte);
             if byte == b'\n' {
-                if self.skipping_line {
-                    self.skipping_line = false;
-                    self.line.clear();
-                    return Some(None);
-                }
                 return Some(Some(std::mem::take(&mut self.line)));
             }
             if self.line.len() >= max {
-                self.skipping_line = true;
-                self.line.clear();
+                self.line = Vec::new();
+                return Some(None);
             }
         }
         None
@@ -249,15 +240,21 @@ mod tests {
     }
 
     #[test]
-    fn long_command_lines_are_refused_whole() {
+    fn long_command_lines_are_refused_before_their_end() {
         let mut f = Framer::new(1000);
         let mut input = b"NOOP ".to_vec();
         input.extend(std::iter::repeat_n(b'x', 600));
-        input.extend(b"\r\nQUIT\r\n");
-        let out = frames(&mut f, &input);
-        assert!(matches!(out[0], Frame::LineTooLong));
-        assert!(matches!(out[1], Frame::Command(Request::Quit)));
-        assert_eq!(out.len(), 2);
+        let mut it = input.iter();
+        assert!(matches!(f.next(&mut it), Some(Frame::LineTooLong)));
+        // Refused at the limit: the rest was not taken in.
+        assert_eq!(it.len(), input.len() - MAX_COMMAND_LINE);
+        assert!(f.line.is_empty());
+        // A line of exactly the limit, CRLF included, passes.
+        let line = format!("NOOP {}\r\n", "y".repeat(MAX_COMMAND_LINE - 7));
+        assert!(matches!(
+            frames(&mut f, line.as_bytes()).as_slice(),
+            [Frame::Command(_)]
+        ));
     }
 
     #[test]

@@ -203,19 +203,16 @@ impl Session {
                 };
                 self.error(reply)
             }
+            // The line was refused before its end arrived; what follows
+            // cannot be told apart from commands, so the session ends.
             Frame::LineTooLong => {
-                if self.sasl.take().is_some() {
-                    return self.error(Reply::enhanced(
-                        500,
-                        "5.5.6",
-                        "Authentication exchange line is too long",
-                    ));
-                }
-                self.error(Reply::enhanced(
-                    500,
-                    "5.5.2",
-                    "Line too long (512 octets at most)",
-                ))
+                let reply = match self.sasl.take() {
+                    Some(_) => {
+                        Reply::enhanced(500, "5.5.6", "Authentication exchange line is too long")
+                    }
+                    None => Reply::enhanced(500, "5.5.2", "Line too long (512 octets at most)"),
+                };
+                (reply, After::Close)
             }
             Frame::Message(body) => self.message(body).await,
             Frame::MessageTooBig => {

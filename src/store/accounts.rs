@@ -255,6 +255,18 @@ impl Store {
         decode(&row)
     }
 
+    /// Bytes the account may still store: `None` when it has no quota.
+    pub async fn quota_room(&self, account_id: i64) -> StoreResult<Option<i64>> {
+        let row = sqlx::query("SELECT quota_bytes, used_bytes FROM accounts WHERE id = $1")
+            .bind(account_id)
+            .fetch_optional(&self.read)
+            .await?
+            .ok_or_else(|| StoreError::NotFound(format!("account {account_id}")))?;
+        let quota: Option<i64> = row.try_get("quota_bytes")?;
+        let used: i64 = row.try_get("used_bytes")?;
+        Ok(quota.map(|q| (q - used).max(0)))
+    }
+
     pub async fn list_accounts(
         &self,
         domain: Option<&Domain>,
