@@ -143,11 +143,17 @@ pub fn start_of_day_ms() -> i64 {
     now - now.rem_euclid(86_400_000)
 }
 
+/// An aggregate report from a message (zipped, gzipped or plain XML
+/// attachment), within [`MAX_REPORT`] once uncompressed.
+pub fn parse(message: &[u8]) -> Result<Report, mail_auth::report::Error> {
+    Report::parse_rfc5322(message, MAX_REPORT)
+}
+
 /// Stores an aggregate report addressed to one of our report mailboxes.
 /// Anything that is not a parseable report is ignored (it is still
 /// delivered like any other message).
 pub async fn receive(state: &AppState, recipient: &str, message: &[u8]) {
-    let report = match Report::parse_rfc5322(message, MAX_REPORT) {
+    let report = match parse(message) {
         Ok(r) => r,
         Err(e) => {
             tracing::info!(%recipient, error = ?e, "message to the DMARC report mailbox is not a report");

@@ -77,13 +77,9 @@ pub fn is_private(ip: IpAddr) -> bool {
     }
 }
 
-/// Checks a webhook URL and resolves its host to an address it may reach.
-/// Called at creation and again before every attempt, and the attempt goes
-/// to the address checked here, so DNS rebinding can't redirect it.
-pub async fn resolve_target(
-    url: &str,
-    allow_private: bool,
-) -> Result<(reqwest::Url, String, SocketAddr), String> {
+/// The parts of a webhook URL that may be used: http(s), no credentials,
+/// a host and a port. No DNS: [`resolve_target`] does that.
+pub fn parse_target(url: &str) -> Result<(reqwest::Url, String, u16), String> {
     let parsed = reqwest::Url::parse(url).map_err(|e| format!("not a URL: {e}"))?;
     if !matches!(parsed.scheme(), "http" | "https") {
         return Err("the URL must be http or https".into());
@@ -100,6 +96,17 @@ pub async fn resolve_target(
     let port = parsed
         .port_or_known_default()
         .ok_or("the URL has no port")?;
+    Ok((parsed, host, port))
+}
+
+/// Checks a webhook URL and resolves its host to an address it may reach.
+/// Called at creation and again before every attempt, and the attempt goes
+/// to the address checked here, so DNS rebinding can't redirect it.
+pub async fn resolve_target(
+    url: &str,
+    allow_private: bool,
+) -> Result<(reqwest::Url, String, SocketAddr), String> {
+    let (parsed, host, port) = parse_target(url)?;
     let addrs: Vec<SocketAddr> = tokio::net::lookup_host((host.as_str(), port))
         .await
         .map_err(|e| format!("cannot resolve {host}: {e}"))?
