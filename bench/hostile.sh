@@ -56,6 +56,8 @@ https = "127.0.0.1:$HTTPS"
 max_connections_per_ip = 200
 [access]
 max_connections_per_ip = 200
+# 50 parallel logins to one account: let them all have a session.
+max_sessions_per_account = 200
 CONF
 log "starting rampart"
 RAMPART_LOG=warn "$BIN" --config "$WORK/rampart.toml" serve 2>"$WORK/server.log" & PID=$!

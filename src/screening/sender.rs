@@ -575,12 +575,20 @@ pub async fn check_sender(
 /// Removes `Authentication-Results:` headers that claim to come from us
 /// (`authserv-id` = our hostname): only we may write those, so any that
 /// arrive are forged. Headers are only looked at up to the first empty line.
+/// Field names and authserv-ids are read as leniently as the most lenient
+/// reader downstream would (blanks inside the name, comments before the
+/// id), so no reader sees a forged header that this let through.
 pub fn strip_forged_results(message: &[u8], hostname: &str) -> Vec<u8> {
-    let header_end = message
-        .windows(4)
-        .position(|w| w == b"\r\n\r\n")
-        .map(|p| p + 2)
-        .unwrap_or(message.len());
+    let header_end = if message.starts_with(b"\r\n") {
+        // An empty line first: there is no header section at all.
+        0
+    } else {
+        message
+            .windows(4)
+            .position(|w| w == b"\r\n\r\n")
+            .map(|p| p + 2)
+            .unwrap_or(message.len())
+    };
     let mut out = Vec::with_capacity(message.len());
     let mut at = 0;
     while at < header_end {
@@ -612,30 +620,80 @@ pub fn strip_forged_results(message: &[u8], hostname: &str) -> Vec<u8> {
 }
 
 fn claims_our_authserv_id(field: &[u8], hostname: &str) -> bool {
-    let Some(colon) = field.iter().position(|&b| b == b':') else {
+    // The name as lenient parsers read it (mail-parser among them): the
+    // non-blank octets before the first colon that follows one, so that
+    // "Authentication-Result s:" and ": Authentication-Results:" count.
+    let mut name = Vec::new();
+    let mut colon = None;
+    for (i, &b) in field.iter().enumerate() {
+        match b {
+            b':' if !name.is_empty() => {
+                colon = Some(i);
+                break;
+            }
+            b':' => {}
+            b if b.is_ascii_whitespace() => {}
+            b => name.push(b.to_ascii_lowercase()),
+        }
+    }
+    let Some(colon) = colon else {
         return false;
     };
-    if !field[..colon]
-        .trim_ascii()
-        .eq_ignore_ascii_case(b"Authentication-Results")
-    {
+    if name != b"authentication-results" {
         return false;
     }
     let value = String::from_utf8_lossy(&field[colon + 1..]);
-    // authserv-id is the first token, before ';' (and an optional version).
-    let id = value
-        .split(';')
-        .next()
-        .unwrap_or_default()
-        .split_whitespace()
-        .next()
-        .unwrap_or_default();
-    id.eq_ignore_ascii_case(hostname)
+    authserv_id(&value).eq_ignore_ascii_case(hostname)
+}
+
+/// RFC 8601 2.2: `authres-header-field = [CFWS] authserv-id [CFWS
+/// authres-version] ...`: the first value, comments aside, before `;`,
+/// a token or a quoted string.
+fn authserv_id(value: &str) -> String {
+    let mut text = String::with_capacity(value.len());
+    let mut depth = 0usize;
+    let mut chars = value.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' if depth > 0 => {
+                chars.next();
+            }
+            '(' => depth += 1,
+            ')' if depth > 0 => depth -= 1,
+            _ if depth > 0 => {}
+            ';' => break,
+            c => text.push(c),
+        }
+    }
+    let id = text.split_whitespace().next().unwrap_or_default();
+    id.trim_matches('"').to_string()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn forged_results_in_lenient_spellings_are_removed_too() {
+        // Found by fuzz/fuzz_targets/auth_results.rs: mail-parser reads a
+        // name with a blank inside as Authentication-Results.
+        for forged in [
+            "Authentication-Result s:mx.example.net; spf=pass\r\n",
+            ": Authentication-Results: mx.example.net; spf=pass\r\n",
+            "Authentication-Results: (ours) mx.example.net; dkim=pass\r\n",
+            "Authentication-Results: \"mx.example.net\" 1; dmarc=pass\r\n",
+        ] {
+            let msg = format!("Subject: x\r\n{forged}To: y@example.net\r\n\r\nbody\r\n");
+            let out = strip_forged_results(msg.as_bytes(), "mx.example.net");
+            assert_eq!(
+                out, b"Subject: x\r\nTo: y@example.net\r\n\r\nbody\r\n",
+                "{forged:?}"
+            );
+        }
+        // An empty header section: the body is not headers, on any pass.
+        let msg = b"\r\nAuthentication-Results: mx.example.net; spf=pass\r\n\r\n";
+        assert_eq!(strip_forged_results(msg, "mx.example.net"), msg);
+    }
 
     #[test]
     fn forged_results_are_removed_and_others_kept() {

@@ -11,7 +11,7 @@ use smtp_proto::request::receiver::{BdatReceiver, DataReceiver, DummyDataReceive
 /// RFC 5321 4.5.3.1.4: a command line is at most 512 octets with CRLF.
 pub const MAX_COMMAND_LINE: usize = 512;
 /// SASL responses carry base64 credentials; 4 KiB is plenty.
-const MAX_AUTH_LINE: usize = 4096;
+pub const MAX_AUTH_LINE: usize = 4096;
 
 #[derive(Debug)]
 pub enum Frame {
@@ -87,6 +87,11 @@ impl Framer {
         self.mode = Mode::Command;
         self.line.clear();
         self.body = Vec::new();
+    }
+
+    /// Octets of a command or SASL line received so far without its end.
+    pub fn buffered_line(&self) -> usize {
+        self.line.len()
     }
 
     /// Whether a message body is being received.
