@@ -6,12 +6,11 @@ mod common;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::Duration;
 
 use common::TestServer;
+use common::raw::Raw;
 use reqwest::Method;
 use serde_json::json;
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpStream;
 
 const USER: &str = "alice@example.test";
@@ -22,86 +21,6 @@ async fn server(extra: &str) -> TestServer {
     s.create_domain("example.test").await;
     s.create_account(USER, PASSWORD).await;
     s
-}
-
-/// A line-oriented client over any stream.
-struct Raw<S> {
-    stream: S,
-    buf: Vec<u8>,
-}
-
-impl<S: AsyncRead + AsyncWrite + Unpin> Raw<S> {
-    fn new(stream: S) -> Self {
-        Self {
-            stream,
-            buf: Vec::new(),
-        }
-    }
-
-    /// The next line, or `None` at end of stream (or a reset).
-    async fn line(&mut self) -> Option<String> {
-        loop {
-            if let Some(i) = self.buf.iter().position(|b| *b == b'\n') {
-                let line: Vec<u8> = self.buf.drain(..=i).collect();
-                return Some(String::from_utf8_lossy(&line).trim_end().to_string());
-            }
-            let mut chunk = [0u8; 4096];
-            let n = tokio::time::timeout(Duration::from_secs(10), self.stream.read(&mut chunk))
-                .await
-                .expect("the server answers within 10 s")
-                .unwrap_or(0);
-            if n == 0 {
-                return None;
-            }
-            self.buf.extend_from_slice(&chunk[..n]);
-        }
-    }
-
-    /// Sends bytes; a write the server refuses by closing is not an error.
-    async fn send(&mut self, bytes: &[u8]) {
-        let _ = self.stream.write_all(bytes).await;
-        let _ = self.stream.flush().await;
-    }
-
-    async fn cmd(&mut self, line: &str) -> String {
-        self.send(format!("{line}\r\n").as_bytes()).await;
-        self.line().await.expect("a reply")
-    }
-
-    /// Reads lines until one starts with `prefix`.
-    async fn until(&mut self, prefix: &str) -> String {
-        loop {
-            let line = self.line().await.expect("a reply");
-            if line.starts_with(prefix) {
-                return line;
-            }
-        }
-    }
-
-    /// Sends `total` octets without a line ending, in chunks, stopping when
-    /// the server stops taking them; returns what the server said.
-    async fn flood(&mut self, total: usize) -> Vec<String> {
-        let chunk = vec![b'A'; 64 * 1024];
-        let mut sent = 0;
-        while sent < total {
-            let write = tokio::time::timeout(
-                Duration::from_secs(2),
-                self.stream
-                    .write_all(&chunk[..chunk.len().min(total - sent)]),
-            )
-            .await;
-            match write {
-                Ok(Ok(())) => sent += chunk.len(),
-                // Closed, reset, or no longer read: the server stopped.
-                _ => break,
-            }
-        }
-        let mut lines = Vec::new();
-        while let Some(l) = self.line().await {
-            lines.push(l);
-        }
-        lines
-    }
 }
 
 async fn plain(addr: SocketAddr) -> Raw<TcpStream> {

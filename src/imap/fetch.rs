@@ -22,6 +22,8 @@ pub struct Msg {
     pub id: i64,
     pub uid: u32,
     pub flags: Vec<String>,
+    /// \Recent in this session (RFC 3501 2.3.2): not stored as a flag.
+    pub recent: bool,
     pub size: u32,
     pub blob: String,
     pub internal_date_ms: i64,
@@ -53,15 +55,19 @@ fn istring(text: &str) -> IString<'static> {
         .unwrap_or_else(|_| IString::try_from("").expect("empty string is valid"))
 }
 
-pub fn flags(flags: &[String]) -> Vec<FlagFetch<'static>> {
-    flags
+pub fn flags(flags: &[String], recent: bool) -> Vec<FlagFetch<'static>> {
+    let mut out: Vec<FlagFetch<'static>> = flags
         .iter()
         .filter_map(|f| {
             Flag::try_from(f.as_str())
                 .ok()
                 .map(|f| FlagFetch::Flag(f.into_static()))
         })
-        .collect()
+        .collect();
+    if recent {
+        out.push(FlagFetch::Recent);
+    }
+    out
 }
 
 pub fn internal_date(ms: i64) -> Option<DateTime> {
@@ -279,7 +285,9 @@ pub fn render(
     for item in items {
         let rendered = match item {
             MessageDataItemName::Uid => Some(MessageDataItem::Uid(uid)),
-            MessageDataItemName::Flags => Some(MessageDataItem::Flags(flags(&msg.flags))),
+            MessageDataItemName::Flags => {
+                Some(MessageDataItem::Flags(flags(&msg.flags, msg.recent)))
+            }
             MessageDataItemName::InternalDate => {
                 internal_date(msg.internal_date_ms).map(MessageDataItem::InternalDate)
             }

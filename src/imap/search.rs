@@ -170,9 +170,9 @@ fn matches(
         SearchKey::Unflagged => !has(msg, "\\Flagged"),
         SearchKey::Seen => has(msg, "\\Seen"),
         SearchKey::Unseen => !has(msg, "\\Seen"),
-        // No session ever sees a message as recent: \Recent is not kept.
-        SearchKey::Recent | SearchKey::New => false,
-        SearchKey::Old => true,
+        SearchKey::Recent => msg.recent,
+        SearchKey::New => msg.recent && !has(msg, "\\Seen"),
+        SearchKey::Old => !msg.recent,
         SearchKey::Keyword(k) => has(msg, k.as_ref()),
         SearchKey::Unkeyword(k) => !has(msg, k.as_ref()),
         SearchKey::Larger(n) => msg.size > *n,

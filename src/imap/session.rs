@@ -34,7 +34,7 @@ use super::sequence::resolve;
 use crate::access::SessionGuard;
 use crate::app::AppState;
 use crate::screening::login::{LoginError, Protocol, login};
-use crate::store::mailboxes::{MailboxError, MailboxInfo, MessageRow, NewMessage};
+use crate::store::mailboxes::{FlagOp, MailboxError, MailboxInfo, MessageRow, NewMessage};
 
 /// What the connection does after writing the responses.
 pub enum After {
@@ -109,6 +109,28 @@ impl Out {
 
     pub fn bad(&mut self, tag: Option<&Tag<'_>>, code: Option<Code<'_>>, text: &str) {
         self.status(Status::bad(tag.cloned(), code, text).ok());
+    }
+
+    /// Puts untagged responses before the last line if that is the tagged
+    /// reply to `tag` (the reply is one line: status text has no CRLF).
+    pub fn insert_before_tagged(&mut self, tag: &Tag<'_>, untagged: Vec<u8>) {
+        if untagged.is_empty() {
+            return;
+        }
+        let body = self.buf.strip_suffix(b"\r\n").unwrap_or(&self.buf);
+        let start = body
+            .windows(2)
+            .rposition(|w| w == b"\r\n")
+            .map(|p| p + 2)
+            .unwrap_or(0);
+        let tagged = self.buf[start..].starts_with(tag.as_ref().as_bytes())
+            && self.buf.get(start + tag.as_ref().len()) == Some(&b' ');
+        match tagged {
+            true => {
+                self.buf.splice(start..start, untagged);
+            }
+            false => self.buf.extend_from_slice(&untagged),
+        }
     }
 
     pub fn bye(&mut self, text: &str) {
@@ -188,6 +210,7 @@ fn to_msg(row: &MessageRow) -> Msg {
         id: row.id,
         uid: row.uid as u32,
         flags: parse_flags(&row.flags),
+        recent: false,
         size: row.size as u32,
         blob: row.blob.clone(),
         internal_date_ms: row.internal_date_ms,
@@ -279,6 +302,15 @@ impl Session {
             body,
             CommandBody::Fetch { .. } | CommandBody::Store { .. } | CommandBody::Search { .. }
         );
+        // What other sessions changed is reported before this command's own
+        // responses, so they never show a stale snapshot.
+        let syncs_itself = matches!(
+            name,
+            "NOOP" | "CHECK" | "SELECT" | "EXAMINE" | "LOGOUT" | "CLOSE" | "UNSELECT" | "IDLE"
+        );
+        if self.selected.is_some() && !syncs_itself {
+            self.sync(out, allow_expunge).await;
+        }
         let after = match body {
             CommandBody::Capability => {
                 if let Ok(caps) = Vec1::try_from(self.capabilities()) {
@@ -356,7 +388,7 @@ impl Session {
                     After::Continue
                 } else {
                     out.continuation_empty();
-                    After::Authenticate(tag)
+                    After::Authenticate(tag.clone())
                 }
             }
             other => {
@@ -369,11 +401,14 @@ impl Session {
         };
         if self.selected.is_some()
             && matches!(after, After::Continue)
-            && !matches!(name, "NOOP" | "CHECK")
+            && matches!(name, "APPEND" | "COPY" | "MOVE")
         {
-            // Report what changed meanwhile, before the tagged reply would be
-            // ideal; after it is allowed too (RFC 3501 7) and simpler here.
-            self.sync(out, allow_expunge).await;
+            // What changed meanwhile (this command's own APPEND or MOVE
+            // included) goes before the tagged reply, so the client knows of
+            // it when the command completes.
+            let mut changes = Out::new();
+            self.sync(&mut changes, allow_expunge).await;
+            out.insert_before_tagged(&tag, changes.buf);
         }
         after
     }
@@ -484,6 +519,20 @@ impl Session {
 
     fn account_id(&self) -> i64 {
         self.authed.as_ref().map(|a| a.id).unwrap_or_default()
+    }
+
+    /// Takes flags just written (id, flags) into the snapshot.
+    fn update_flags(&mut self, now: &[(i64, String)]) {
+        let Some(selected) = &mut self.selected else {
+            return;
+        };
+        let by_id: std::collections::HashMap<i64, &String> =
+            now.iter().map(|(id, f)| (*id, f)).collect();
+        for m in &mut selected.msgs {
+            if let Some(flags) = by_id.get(&m.id) {
+                m.flags = parse_flags(flags);
+            }
+        }
     }
 
     /// Bytes the logged-in account may still store (`None`: no quota, not
@@ -851,7 +900,9 @@ impl Session {
         for item in items {
             data.push(match item {
                 StatusDataItemName::Messages => StatusDataItem::Messages(rows.len() as u32),
-                StatusDataItemName::Recent => StatusDataItem::Recent(0),
+                StatusDataItemName::Recent => StatusDataItem::Recent(
+                    rows.iter().filter(|r| r.uid > mailbox.recent_uid).count() as u32,
+                ),
                 StatusDataItemName::UidNext => StatusDataItem::UidNext(nz(mailbox.uidnext as u32)),
                 StatusDataItemName::UidValidity => {
                     StatusDataItem::UidValidity(nz(mailbox.uidvalidity as u32))
@@ -950,14 +1001,32 @@ impl Session {
             Ok(r) => r,
             Err(e) => return self.failed(out, tag, e),
         };
-        let msgs: Vec<Msg> = rows.iter().map(to_msg).collect();
+        let mut msgs: Vec<Msg> = rows.iter().map(to_msg).collect();
+        // The first session to select the mailbox takes its \Recent
+        // messages; EXAMINE only looks.
+        let recent_above = match (read_only, msgs.last()) {
+            (true, _) | (false, None) => mailbox.recent_uid,
+            (false, Some(last)) => match self
+                .state
+                .store
+                .claim_recent(mailbox.id, i64::from(last.uid))
+                .await
+            {
+                Ok(before) => before,
+                Err(e) => return self.failed(out, tag, e),
+            },
+        };
+        for m in &mut msgs {
+            m.recent = i64::from(m.uid) > recent_above;
+        }
+        let recent = msgs.iter().filter(|m| m.recent).count() as u32;
         let system: Vec<Flag<'static>> = SYSTEM_FLAGS
             .iter()
             .filter_map(|f| Flag::try_from(*f).ok())
             .collect();
         out.data(Data::Flags(system.clone()));
         out.data(Data::Exists(msgs.len() as u32));
-        out.data(Data::Recent(0));
+        out.data(Data::Recent(recent));
         if let Some(first_unseen) = msgs
             .iter()
             .position(|m| !m.flags.iter().any(|f| f == "\\Seen"))
@@ -1045,7 +1114,7 @@ impl Session {
                     m.flags = flags;
                     let items = vec![
                         MessageDataItem::Uid(nz(m.uid)),
-                        MessageDataItem::Flags(fetch::flags(&m.flags)),
+                        MessageDataItem::Flags(fetch::flags(&m.flags, m.recent)),
                     ];
                     if let Ok(items) = Vec1::try_from(items) {
                         out.data(Data::Fetch {
@@ -1063,6 +1132,27 @@ impl Session {
             .extend(rows.iter().filter(|r| r.uid as u32 > last).map(to_msg));
         if selected.msgs.len() != before {
             out.data(Data::Exists(selected.msgs.len() as u32));
+            // New arrivals are \Recent here if no other session took them.
+            let newest = selected.msgs.last().map(|m| i64::from(m.uid)).unwrap_or(0);
+            let recent_above = match selected.read_only {
+                true => Ok(selected.mailbox.recent_uid),
+                false => {
+                    self.state
+                        .store
+                        .claim_recent(selected.mailbox.id, newest)
+                        .await
+                }
+            };
+            match recent_above {
+                Ok(above) => {
+                    for m in &mut selected.msgs[before..] {
+                        m.recent = i64::from(m.uid) > above;
+                    }
+                }
+                Err(e) => tracing::warn!(error = %e, "claiming \\Recent failed"),
+            }
+            let recent = selected.msgs.iter().filter(|m| m.recent).count() as u32;
+            out.data(Data::Recent(recent));
         }
     }
 
@@ -1268,19 +1358,25 @@ impl Session {
         }
         // Reading a body marks it \Seen (RFC 3501 6.4.5), unless read-only.
         let mark_seen = fetch::sets_seen(items) && !selected.read_only;
-        let mut seen_changes = Vec::new();
-        if mark_seen {
-            for i in &targets {
-                let m = &mut selected.msgs[*i];
-                if !m.flags.iter().any(|f| f == "\\Seen") {
-                    m.flags.push("\\Seen".into());
-                    seen_changes.push((m.id, flag_text(&m.flags)));
-                }
-            }
-        }
-        if !seen_changes.is_empty() {
-            if let Err(e) = self.state.store.set_flags(&seen_changes).await {
-                return self.failed(out, tag, e);
+        let unseen: Vec<i64> = match mark_seen {
+            true => targets
+                .iter()
+                .map(|i| &selected.msgs[*i])
+                .filter(|m| !m.flags.iter().any(|f| f == "\\Seen"))
+                .map(|m| m.id)
+                .collect(),
+            false => Vec::new(),
+        };
+        if !unseen.is_empty() {
+            let seen = ["\\Seen".to_string()];
+            match self
+                .state
+                .store
+                .change_flags(&unseen, FlagOp::Add, &seen)
+                .await
+            {
+                Ok(now) => self.update_flags(&now),
+                Err(e) => return self.failed(out, tag, e),
             }
             self.state.access.changed(self.account_id());
         }
@@ -1302,12 +1398,12 @@ impl Session {
                 None
             };
             let mut rendered = fetch::render(items, msg, raw.as_deref(), uid);
-            if seen_changes.iter().any(|(id, _)| *id == msg.id)
+            if unseen.contains(&msg.id)
                 && !items
                     .iter()
                     .any(|i| matches!(i, MessageDataItemName::Flags))
             {
-                rendered.push(MessageDataItem::Flags(fetch::flags(&msg.flags)));
+                rendered.push(MessageDataItem::Flags(fetch::flags(&msg.flags, msg.recent)));
             }
             if let Ok(items) = Vec1::try_from(rendered) {
                 out.data(Data::Fetch {
@@ -1342,37 +1438,16 @@ impl Session {
             .filter(|f| f != "\\Recent")
             .collect();
         let targets = resolve(set, &selected.uids(), uid);
-        let mut changes = Vec::new();
-        for i in &targets {
-            let m = &mut selected.msgs[*i];
-            let mut next: Vec<String> = match kind {
-                StoreType::Replace => given.clone(),
-                StoreType::Add => {
-                    let mut f = m.flags.clone();
-                    f.extend(
-                        given
-                            .iter()
-                            .filter(|g| !m.flags.iter().any(|x| x.eq_ignore_ascii_case(g)))
-                            .cloned(),
-                    );
-                    f
-                }
-                StoreType::Remove => m
-                    .flags
-                    .iter()
-                    .filter(|x| !given.iter().any(|g| g.eq_ignore_ascii_case(x)))
-                    .cloned()
-                    .collect(),
-            };
-            next.dedup();
-            if next != m.flags {
-                m.flags = next;
-                changes.push((m.id, flag_text(&m.flags)));
-            }
-        }
-        if !changes.is_empty() {
-            if let Err(e) = self.state.store.set_flags(&changes).await {
-                return self.failed(out, tag, e);
+        let ids: Vec<i64> = targets.iter().map(|i| selected.msgs[*i].id).collect();
+        let op = match kind {
+            StoreType::Replace => FlagOp::Replace,
+            StoreType::Add => FlagOp::Add,
+            StoreType::Remove => FlagOp::Remove,
+        };
+        if !ids.is_empty() {
+            match self.state.store.change_flags(&ids, op, &given).await {
+                Ok(now) => self.update_flags(&now),
+                Err(e) => return self.failed(out, tag, e),
             }
             self.state.access.changed(self.account_id());
         }
@@ -1385,7 +1460,7 @@ impl Session {
                 if uid {
                     items.push(MessageDataItem::Uid(nz(m.uid)));
                 }
-                items.push(MessageDataItem::Flags(fetch::flags(&m.flags)));
+                items.push(MessageDataItem::Flags(fetch::flags(&m.flags, m.recent)));
                 if let Ok(items) = Vec1::try_from(items) {
                     out.data(Data::Fetch {
                         seq: nz(i as u32 + 1),

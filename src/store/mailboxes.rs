@@ -20,7 +20,7 @@ pub(super) async fn create_defaults(
     account_id: i64,
     now_ms: i64,
 ) -> StoreResult<()> {
-    let uidvalidity = now_ms / 1000;
+    let uidvalidity = next_uidvalidity(tx, account_id, now_ms).await?;
     for (name, special_use) in DEFAULT_MAILBOXES {
         sqlx::query(
             "INSERT INTO mailboxes (account_id, name, special_use, uidvalidity, uidnext, subscribed, created_at) \
@@ -35,6 +35,66 @@ pub(super) async fn create_defaults(
         .await?;
     }
     Ok(())
+}
+
+/// A UIDVALIDITY the account has never used: the current second, or one
+/// more than the last handed out when that is later (several mailboxes
+/// created, or one deleted and re-created, within a second). The account
+/// row is updated in the caller's transaction, which also serialises
+/// concurrent creations (its row lock on PostgreSQL, the one writer on
+/// SQLite).
+async fn next_uidvalidity(
+    tx: &mut sqlx::AnyConnection,
+    account_id: i64,
+    now_ms: i64,
+) -> StoreResult<i64> {
+    let value: i64 = sqlx::query_scalar(
+        "UPDATE accounts SET uidvalidity_seq = CASE WHEN uidvalidity_seq >= $1 \
+         THEN uidvalidity_seq + 1 ELSE $1 END WHERE id = $2 RETURNING uidvalidity_seq",
+    )
+    .bind(now_ms / 1000)
+    .bind(account_id)
+    .fetch_one(&mut *tx)
+    .await?;
+    // UIDVALIDITY is a non-zero 32-bit number.
+    Ok(value.clamp(1, u32::MAX as i64))
+}
+
+/// How STORE changes flags (RFC 3501 6.4.6).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FlagOp {
+    Replace,
+    Add,
+    Remove,
+}
+
+impl FlagOp {
+    /// The stored flag text after the change: flags compare without regard
+    /// to case, keep their first spelling and order, and appear once.
+    pub fn apply(self, current: &str, given: &[String]) -> String {
+        let has = |list: &[&str], f: &str| list.iter().any(|x| x.eq_ignore_ascii_case(f));
+        let current: Vec<&str> = current.split_whitespace().collect();
+        let mut next: Vec<&str> = Vec::new();
+        let candidates: Vec<&str> = match self {
+            FlagOp::Replace => given.iter().map(String::as_str).collect(),
+            FlagOp::Add => current
+                .iter()
+                .copied()
+                .chain(given.iter().map(String::as_str))
+                .collect(),
+            FlagOp::Remove => current
+                .iter()
+                .copied()
+                .filter(|f| !given.iter().any(|g| g.eq_ignore_ascii_case(f)))
+                .collect(),
+        };
+        for f in candidates {
+            if !has(&next, f) {
+                next.push(f);
+            }
+        }
+        next.join(" ")
+    }
 }
 
 /// One message in a mailbox.
@@ -87,6 +147,8 @@ pub struct MailboxInfo {
     pub uidvalidity: i64,
     pub uidnext: i64,
     pub subscribed: bool,
+    /// Messages with a higher UID are \Recent (no session has claimed them).
+    pub recent_uid: i64,
 }
 
 /// A message row, with the id the store knows it by.
@@ -109,6 +171,7 @@ fn decode_mailbox(r: &sqlx::any::AnyRow) -> Result<MailboxInfo, sqlx::Error> {
         uidvalidity: r.try_get("uidvalidity")?,
         uidnext: r.try_get("uidnext")?,
         subscribed: r.try_get::<i64, _>("subscribed")? != 0,
+        recent_uid: r.try_get("recent_uid")?,
     })
 }
 
@@ -121,7 +184,7 @@ impl Store {
             name
         };
         let row = sqlx::query(
-            "SELECT id, name, special_use, uidvalidity, uidnext, subscribed FROM mailboxes WHERE account_id = $1 AND name = $2",
+            "SELECT id, name, special_use, uidvalidity, uidnext, subscribed, recent_uid FROM mailboxes WHERE account_id = $1 AND name = $2",
         )
         .bind(account_id)
         .bind(name)
@@ -133,7 +196,7 @@ impl Store {
     /// Every mailbox of an account, by name.
     pub async fn mailboxes(&self, account_id: i64) -> StoreResult<Vec<MailboxInfo>> {
         let rows = sqlx::query(
-            "SELECT id, name, special_use, uidvalidity, uidnext, subscribed FROM mailboxes WHERE account_id = $1 ORDER BY name",
+            "SELECT id, name, special_use, uidvalidity, uidnext, subscribed, recent_uid FROM mailboxes WHERE account_id = $1 ORDER BY name",
         )
         .bind(account_id)
         .fetch_all(self.reader())
@@ -253,13 +316,8 @@ impl Store {
         if exists.is_some() {
             return Ok(Err(MailboxError::AlreadyExists));
         }
-        let highest: Option<i64> =
-            sqlx::query_scalar("SELECT MAX(uidvalidity) FROM mailboxes WHERE account_id = $1")
-                .bind(account_id)
-                .fetch_one(&mut *tx)
-                .await?;
         let now = super::now_ms();
-        let uidvalidity = (now / 1000).max(highest.unwrap_or(0) + 1);
+        let uidvalidity = next_uidvalidity(&mut tx, account_id, now).await?;
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO mailboxes (account_id, name, special_use, uidvalidity, uidnext, subscribed, created_at) \
              VALUES ($1, $2, NULL, $3, 1, 1, $4) RETURNING id",
@@ -278,6 +336,7 @@ impl Store {
             uidvalidity,
             uidnext: 1,
             subscribed: true,
+            recent_uid: 0,
         }))
     }
 
@@ -491,17 +550,71 @@ impl Store {
         Ok(uids)
     }
 
-    /// Sets the flags of messages (by id).
-    pub async fn set_flags(&self, changes: &[(i64, String)]) -> StoreResult<()> {
+    /// Claims the \Recent messages of a mailbox up to `up_to` (a UID) for
+    /// the calling session: returns the UID above which messages were still
+    /// recent, and moves the mark, so no other session sees them as recent.
+    pub async fn claim_recent(&self, mailbox_id: i64, up_to: i64) -> StoreResult<i64> {
         let mut tx = self.begin().await?;
-        for (id, flags) in changes {
-            sqlx::query("UPDATE messages SET flags = $1 WHERE id = $2")
-                .bind(flags.clone())
-                .bind(*id)
+        let sql = format!(
+            "SELECT recent_uid FROM mailboxes WHERE id = $1{}",
+            self.sql("", " FOR UPDATE")
+        );
+        let before: Option<i64> = sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
+            .bind(mailbox_id)
+            .fetch_optional(&mut *tx)
+            .await?;
+        let before = before.unwrap_or(up_to);
+        if up_to > before {
+            sqlx::query("UPDATE mailboxes SET recent_uid = $1 WHERE id = $2")
+                .bind(up_to)
+                .bind(mailbox_id)
                 .execute(&mut *tx)
                 .await?;
         }
         tx.commit().await?;
-        Ok(())
+        Ok(before)
+    }
+
+    /// Applies a STORE to the flags each message has *now*, not to a
+    /// session's copy of them, so that two sessions changing different
+    /// flags of one message both take effect. One transaction: the rows are
+    /// locked on PostgreSQL, and SQLite has one writer. Returns the flags of
+    /// every message still there, changed or not.
+    pub async fn change_flags(
+        &self,
+        ids: &[i64],
+        op: FlagOp,
+        given: &[String],
+    ) -> StoreResult<Vec<(i64, String)>> {
+        let mut tx = self.begin().await?;
+        let mut out = Vec::with_capacity(ids.len());
+        for chunk in ids.chunks(500) {
+            let placeholders: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
+            let sql = format!(
+                "SELECT id, flags FROM messages WHERE id IN ({}){}",
+                placeholders.join(", "),
+                self.sql("", " FOR UPDATE")
+            );
+            // Only placeholders are formatted in; the values are bound.
+            let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+            for id in chunk {
+                query = query.bind(*id);
+            }
+            for row in query.fetch_all(&mut *tx).await? {
+                let id: i64 = row.try_get("id")?;
+                let current: String = row.try_get("flags")?;
+                let next = op.apply(&current, given);
+                if next != current {
+                    sqlx::query("UPDATE messages SET flags = $1 WHERE id = $2")
+                        .bind(next.clone())
+                        .bind(id)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                out.push((id, next));
+            }
+        }
+        tx.commit().await?;
+        Ok(out)
     }
 }

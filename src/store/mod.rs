@@ -134,6 +134,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("../../migrations/sqlite/0010_dmarc_reports.sql"),
         include_str!("../../migrations/postgres/0010_dmarc_reports.sql"),
     ),
+    (
+        11,
+        include_str!("../../migrations/sqlite/0011_imap_state.sql"),
+        include_str!("../../migrations/postgres/0011_imap_state.sql"),
+    ),
 ];
 
 /// A fixed key for PostgreSQL's advisory lock, so that nodes starting together

@@ -6,6 +6,7 @@
 pub mod dns;
 pub mod imap;
 pub mod mx;
+pub mod raw;
 pub mod smtp;
 
 use std::net::SocketAddr;

@@ -1,0 +1,156 @@
+//! IMAP state shared between sessions, over real sockets: flags changed by
+//! two sessions merge, UIDVALIDITY never repeats for a name, \Recent belongs
+//! to one session, and a command's own changes are reported before its
+//! tagged reply.
+
+mod common;
+
+use common::TestServer;
+use common::raw::Raw;
+use tokio::net::TcpStream;
+
+type Tls = tokio_rustls::client::TlsStream<TcpStream>;
+
+const USER: &str = "alice@example.test";
+const PASSWORD: &str = "alice password";
+
+async fn server() -> TestServer {
+    let s = TestServer::start_smtp("").await;
+    s.create_domain("example.test").await;
+    s.create_account(USER, PASSWORD).await;
+    s
+}
+
+async fn session(s: &TestServer) -> Raw<Tls> {
+    let tcp = TcpStream::connect(s.imaps.unwrap()).await.unwrap();
+    let name = rustls::pki_types::ServerName::try_from(common::smtp::SERVER_NAME).unwrap();
+    let tls = common::smtp::connector(s.dir.path())
+        .connect(name, tcp)
+        .await
+        .unwrap();
+    let mut c = Raw::new(tls);
+    c.line().await.expect("greeting");
+    let r = c.exchange(&format!("l LOGIN {USER} \"{PASSWORD}\"")).await;
+    assert!(r.last().unwrap().starts_with("l OK"), "{r:?}");
+    c
+}
+
+async fn append(c: &mut Raw<Tls>, tag: &str, mailbox: &str, body: &str) -> Vec<String> {
+    c.send(format!("{tag} APPEND {mailbox} {{{}+}}\r\n{body}\r\n", body.len()).as_bytes())
+        .await;
+    let mut lines = Vec::new();
+    loop {
+        let l = c.line().await.expect("a reply");
+        let done = l.starts_with(&format!("{tag} "));
+        lines.push(l);
+        if done {
+            return lines;
+        }
+    }
+}
+
+fn flags_of(lines: &[String]) -> String {
+    lines
+        .iter()
+        .find(|l| l.contains("FETCH"))
+        .and_then(|l| l.split("FLAGS (").nth(1))
+        .and_then(|f| f.split(')').next())
+        .unwrap_or_default()
+        .to_string()
+}
+
+#[tokio::test]
+async fn flag_changes_from_two_sessions_merge() {
+    let s = server().await;
+    let mut a = session(&s).await;
+    append(&mut a, "p", "INBOX", "Subject: one\r\n\r\nbody\r\n").await;
+    let mut b = session(&s).await;
+    a.exchange("s SELECT INBOX").await;
+    b.exchange("s SELECT INBOX").await;
+    b.exchange("f STORE 1 +FLAGS (\\Seen)").await;
+    // A's snapshot does not know of B's \Seen; adding \Answered keeps it.
+    let r = a.exchange("g STORE 1 +FLAGS (\\Answered)").await;
+    let text = flags_of(&r);
+    let mut flags: Vec<&str> = text.split(' ').collect();
+    flags.sort();
+    assert_eq!(flags, ["\\Answered", "\\Recent", "\\Seen"], "{r:?}");
+    // B removes \Seen without losing A's \Answered.
+    let r = b.exchange("h STORE 1 -FLAGS (\\Seen)").await;
+    assert_eq!(flags_of(&r), "\\Answered", "{r:?}");
+    let r = a.exchange("i FETCH 1 FLAGS").await;
+    let f = flags_of(&r);
+    assert!(f.contains("\\Answered") && !f.contains("\\Seen"), "{r:?}");
+    s.stop().await;
+}
+
+#[tokio::test]
+async fn uidvalidity_is_never_reused_for_a_name() {
+    let s = server().await;
+    let mut c = session(&s).await;
+    let mut seen = Vec::new();
+    for round in 0..3 {
+        let r = c.exchange(&format!("c{round} CREATE Scratch")).await;
+        assert!(
+            r.last().unwrap().starts_with(&format!("c{round} OK")),
+            "{r:?}"
+        );
+        let r = append(
+            &mut c,
+            &format!("a{round}"),
+            "Scratch",
+            "Subject: x\r\n\r\ny\r\n",
+        )
+        .await;
+        let code = r.last().unwrap().clone();
+        assert!(code.contains("[APPENDUID "), "{code}");
+        seen.push(code.split_whitespace().nth(3).unwrap().to_string());
+        c.exchange(&format!("d{round} DELETE Scratch")).await;
+    }
+    seen.sort();
+    seen.dedup();
+    assert_eq!(seen.len(), 3, "UIDVALIDITY repeated: {seen:?}");
+    s.stop().await;
+}
+
+#[tokio::test]
+async fn recent_belongs_to_the_first_session_that_selects() {
+    let s = server().await;
+    let mut a = session(&s).await;
+    append(&mut a, "p", "INBOX", "Subject: one\r\n\r\nbody\r\n").await;
+    let r = a.exchange("t STATUS INBOX (RECENT MESSAGES)").await;
+    assert!(r[0].contains("RECENT 1"), "{r:?}");
+    // EXAMINE looks without taking.
+    let mut b = session(&s).await;
+    let r = b.exchange("e EXAMINE INBOX").await;
+    assert!(r.contains(&"* 1 RECENT".to_string()), "{r:?}");
+    let r = a.exchange("s SELECT INBOX").await;
+    assert!(r.contains(&"* 1 RECENT".to_string()), "{r:?}");
+    let r = a.exchange("n SEARCH NEW").await;
+    assert_eq!(r[0], "* SEARCH 1");
+    let r = a.exchange("o SEARCH OLD").await;
+    assert_eq!(r[0], "* SEARCH");
+    // Another session selecting later sees it as not recent.
+    let mut c = session(&s).await;
+    let r = c.exchange("s SELECT INBOX").await;
+    assert!(r.contains(&"* 0 RECENT".to_string()), "{r:?}");
+    let r = c.exchange("f FETCH 1 FLAGS").await;
+    assert!(!flags_of(&r).contains("\\Recent"), "{r:?}");
+    let r = a.exchange("f FETCH 1 FLAGS").await;
+    assert!(flags_of(&r).contains("\\Recent"), "{r:?}");
+    s.stop().await;
+}
+
+#[tokio::test]
+async fn append_and_move_report_exists_before_their_tagged_reply() {
+    let s = server().await;
+    let mut a = session(&s).await;
+    a.exchange("s SELECT INBOX").await;
+    let r = append(&mut a, "p", "INBOX", "Subject: one\r\n\r\nbody\r\n").await;
+    let exists = r.iter().position(|l| l == "* 1 EXISTS");
+    assert!(exists.is_some_and(|i| i < r.len() - 1), "{r:?}");
+    assert!(r.last().unwrap().starts_with("p OK"));
+    let r = a.exchange("c COPY 1 INBOX").await;
+    assert!(r.iter().any(|l| l == "* 2 EXISTS"), "{r:?}");
+    assert!(r.last().unwrap().starts_with("c OK"));
+    s.stop().await;
+}
