@@ -52,7 +52,7 @@ async fn append(c: &mut Raw<Tls>, tag: &str, mailbox: &str, body: &str) -> Vec<S
 fn flags_of(lines: &[String]) -> String {
     lines
         .iter()
-        .find(|l| l.contains("FETCH"))
+        .rfind(|l| l.starts_with("* ") && l.contains(" FETCH ("))
         .and_then(|l| l.split("FLAGS (").nth(1))
         .and_then(|f| f.split(')').next())
         .unwrap_or_default()
@@ -152,5 +152,90 @@ async fn append_and_move_report_exists_before_their_tagged_reply() {
     let r = a.exchange("c COPY 1 INBOX").await;
     assert!(r.iter().any(|l| l == "* 2 EXISTS"), "{r:?}");
     assert!(r.last().unwrap().starts_with("c OK"));
+    s.stop().await;
+}
+
+#[tokio::test]
+async fn new_keywords_are_announced_in_flags_before_they_are_used() {
+    let s = server().await;
+    let mut a = session(&s).await;
+    append(&mut a, "p", "INBOX", "Subject: one\r\n\r\nbody\r\n").await;
+    let mut b = session(&s).await;
+    let r = a.exchange("s SELECT INBOX").await;
+    assert!(
+        r.iter()
+            .any(|l| l == "* FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft)"),
+        "{r:?}"
+    );
+    b.exchange("s SELECT INBOX").await;
+    let r = a.exchange("k STORE 1 +FLAGS ($Important)").await;
+    let flags = r
+        .iter()
+        .position(|l| l.starts_with("* FLAGS") && l.contains("$Important"));
+    let fetch = r.iter().position(|l| l.contains("FETCH"));
+    assert!(flags.is_some() && flags < fetch, "{r:?}");
+    assert!(
+        r.iter().any(|l| l.starts_with("* OK [PERMANENTFLAGS")
+            && l.contains("$Important")
+            && l.contains("\\*")),
+        "{r:?}"
+    );
+    // The other session learns of it at its next command, FLAGS first.
+    let r = b.exchange("n NOOP").await;
+    let flags = r
+        .iter()
+        .position(|l| l.starts_with("* FLAGS") && l.contains("$Important"));
+    let fetch = r.iter().position(|l| l.contains("FETCH"));
+    assert!(flags.is_some() && flags < fetch, "{r:?}");
+    s.stop().await;
+}
+
+#[tokio::test]
+async fn create_with_a_trailing_delimiter_and_lsub_with_percent() {
+    let s = server().await;
+    let mut a = session(&s).await;
+    let r = a.exchange("c CREATE Projects/").await;
+    assert!(r.last().unwrap().starts_with("c OK"), "{r:?}");
+    let r = a.exchange("l LIST \"\" Projects").await;
+    assert!(r[0].ends_with(" Projects"), "{r:?}");
+    a.exchange("d CREATE Projects/2026").await;
+    // CREATE does not subscribe; SUBSCRIBE does.
+    let r = a.exchange("u LSUB \"\" Projects*").await;
+    assert_eq!(r.len(), 1, "{r:?}");
+    a.exchange("v SUBSCRIBE Projects/2026").await;
+    let r = a.exchange("w LSUB \"\" %").await;
+    assert!(
+        r.iter()
+            .any(|l| l.starts_with("* LSUB (\\Noselect)") && l.ends_with(" Projects")),
+        "{r:?}"
+    );
+    assert!(!r.iter().any(|l| l.contains("Projects/2026")), "{r:?}");
+    let r = a.exchange("x LSUB \"\" *").await;
+    assert!(r.iter().any(|l| l.ends_with(" Projects/2026")), "{r:?}");
+    assert!(!r.iter().any(|l| l.ends_with(" Projects")), "{r:?}");
+    s.stop().await;
+}
+
+#[tokio::test]
+async fn envelope_shows_group_syntax() {
+    let s = server().await;
+    let mut a = session(&s).await;
+    append(
+        &mut a,
+        "p",
+        "INBOX",
+        "To: undisclosed-recipients:;\r\nCc: friends: b@y.test;\r\nSubject: g\r\n\r\nbody\r\n",
+    )
+    .await;
+    a.exchange("s SELECT INBOX").await;
+    let r = a.exchange("e FETCH 1 ENVELOPE").await;
+    assert!(
+        r[0].contains("((NIL NIL \"undisclosed-recipients\" NIL)(NIL NIL NIL NIL))"),
+        "{r:?}"
+    );
+    assert!(
+        r[0].contains("((NIL NIL \"friends\" NIL)(NIL NIL \"b\" \"y.test\")(NIL NIL NIL NIL))"),
+        "{r:?}"
+    );
     s.stop().await;
 }

@@ -97,8 +97,8 @@ fn address(a: &AddressData) -> Address<'static> {
     Address {
         name: nstr(a.name.as_deref().map(seven_bit).as_deref()),
         adl: NString(None),
-        mailbox: nstr(Some(&a.mailbox)),
-        host: nstr(Some(&a.host)),
+        mailbox: nstr(a.mailbox.as_deref()),
+        host: nstr(a.host.as_deref()),
     }
 }
 
@@ -335,3 +335,62 @@ pub fn render(
 }
 
 use imap_codec::imap_types::IntoStatic;
+
+#[cfg(test)]
+mod section_tests {
+    use super::*;
+    use imap_codec::imap_types::fetch::Part as PartNumbers;
+    use std::num::NonZeroU32;
+
+    const MSG: &[u8] = b"Subject: outer\r\nContent-Type: multipart/mixed; boundary=\"o\"\r\n\r\n\
+--o\r\nContent-Type: text/plain\r\n\r\nhello\r\n\
+--o\r\nContent-Type: message/rfc822\r\nContent-Description: fwd\r\n\r\n\
+Subject: inner\r\nContent-Type: multipart/alternative; boundary=\"i\"\r\n\r\n\
+--i\r\nContent-Type: text/plain\r\n\r\na\r\n\
+--i\r\nContent-Type: text/html\r\n\r\n<b>\r\n\
+--i--\r\n\
+\r\n--o--\r\n";
+
+    fn p(n: &[u32]) -> PartNumbers {
+        PartNumbers(
+            n.iter()
+                .map(|x| NonZeroU32::new(*x).unwrap())
+                .collect::<Vec<_>>()
+                .try_into()
+                .unwrap(),
+        )
+    }
+
+    fn get(section: Section<'_>) -> Option<String> {
+        let root = mime::parse(MSG);
+        section_bytes(Some(&section), &root, MSG).map(|b| String::from_utf8(b).unwrap())
+    }
+
+    #[test]
+    fn sections_inside_an_attached_message() {
+        let inner_start = "Subject: inner\r\n";
+        let whole = get(Section::Part(p(&[2]))).unwrap();
+        assert!(whole.starts_with(inner_start), "{whole:?}");
+        assert!(whole.ends_with("--i--\r\n"), "{whole:?}");
+        assert_eq!(
+            get(Section::Header(Some(p(&[2])))).unwrap(),
+            "Subject: inner\r\nContent-Type: multipart/alternative; boundary=\"i\"\r\n\r\n"
+        );
+        assert_eq!(
+            get(Section::Mime(p(&[2]))).unwrap(),
+            "Content-Type: message/rfc822\r\nContent-Description: fwd\r\n\r\n"
+        );
+        assert_eq!(get(Section::Part(p(&[2, 1]))).unwrap(), "a");
+        assert_eq!(get(Section::Part(p(&[2, 2]))).unwrap(), "<b>");
+        assert_eq!(
+            get(Section::Mime(p(&[2, 1]))).unwrap(),
+            "Content-Type: text/plain\r\n\r\n"
+        );
+        assert!(
+            get(Section::Text(Some(p(&[2]))))
+                .unwrap()
+                .starts_with("--i\r\n")
+        );
+        assert_eq!(get(Section::Part(p(&[1]))).unwrap(), "hello");
+    }
+}

@@ -58,11 +58,42 @@ pub struct EnvelopeData {
     pub message_id: Option<String>,
 }
 
+/// One ENVELOPE address. RFC 3501 7.4.2 writes group syntax as a start
+/// marker (mailbox = the group's name, no host) and an end marker (all
+/// fields NIL) around the group's members.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AddressData {
     pub name: Option<String>,
-    pub mailbox: String,
-    pub host: String,
+    pub mailbox: Option<String>,
+    pub host: Option<String>,
+}
+
+impl AddressData {
+    fn group_start(name: &str) -> Self {
+        Self {
+            name: None,
+            mailbox: Some(name.to_string()),
+            host: None,
+        }
+    }
+
+    fn group_end() -> Self {
+        Self {
+            name: None,
+            mailbox: None,
+            host: None,
+        }
+    }
+
+    fn of(a: &mail_parser::Addr<'_>) -> Option<Self> {
+        let address = a.address()?;
+        let (mailbox, host) = address.rsplit_once('@').unwrap_or((address, ""));
+        Some(Self {
+            name: a.name().map(str::to_string),
+            mailbox: Some(mailbox.to_string()),
+            host: Some(host.to_string()),
+        })
+    }
 }
 
 /// Parses a whole message into its tree. Never fails: unparsable input is
@@ -346,20 +377,26 @@ pub fn envelope(header: &[u8]) -> EnvelopeData {
     };
     let parsed = MessageParser::default().parse_headers(header);
     let list = |addr: Option<&mail_parser::Address<'_>>| -> Vec<AddressData> {
-        addr.map(|a| {
-            a.iter()
-                .filter_map(|a| {
-                    let address = a.address()?;
-                    let (mailbox, host) = address.rsplit_once('@').unwrap_or((address, ""));
-                    Some(AddressData {
-                        name: a.name().map(str::to_string),
-                        mailbox: mailbox.to_string(),
-                        host: host.to_string(),
-                    })
-                })
-                .collect()
-        })
-        .unwrap_or_default()
+        let mut out = Vec::new();
+        match addr {
+            Some(mail_parser::Address::List(list)) => {
+                out.extend(list.iter().filter_map(AddressData::of))
+            }
+            Some(mail_parser::Address::Group(groups)) => {
+                for g in groups {
+                    // Addresses outside any group come as groups without a name.
+                    if let Some(name) = &g.name {
+                        out.push(AddressData::group_start(name));
+                    }
+                    out.extend(g.addresses.iter().filter_map(AddressData::of));
+                    if g.name.is_some() {
+                        out.push(AddressData::group_end());
+                    }
+                }
+            }
+            None => {}
+        }
+        out
     };
     let (from, sender, reply_to, to, cc, bcc) = match &parsed {
         Some(m) => (
@@ -453,12 +490,39 @@ Content-Transfer-Encoding: base64\r\n\r\nJVBERi0=\r\n--outer\r\nContent-Type: me
             env.from[0],
             AddressData {
                 name: Some("Alice".into()),
-                mailbox: "alice".into(),
-                host: "example.test".into()
+                mailbox: Some("alice".into()),
+                host: Some("example.test".into())
             }
         );
         assert_eq!(env.sender, env.from);
-        assert_eq!(env.to[0].mailbox, "bob");
+        assert_eq!(env.to[0].mailbox.as_deref(), Some("bob"));
+    }
+
+    #[test]
+    fn envelope_keeps_group_syntax() {
+        let env = envelope(
+            b"To: undisclosed-recipients:;\r\nCc: a@x.test, friends: b@y.test, c@z.test;\r\n\r\n",
+        );
+        let start = |n: &str| AddressData::group_start(n);
+        let addr = |m: &str, h: &str| AddressData {
+            name: None,
+            mailbox: Some(m.into()),
+            host: Some(h.into()),
+        };
+        assert_eq!(
+            env.to,
+            [start("undisclosed-recipients"), AddressData::group_end()]
+        );
+        assert_eq!(
+            env.cc,
+            [
+                addr("a", "x.test"),
+                start("friends"),
+                addr("b", "y.test"),
+                addr("c", "z.test"),
+                AddressData::group_end()
+            ]
+        );
     }
 
     #[test]

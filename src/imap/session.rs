@@ -56,11 +56,53 @@ struct Selected {
     mailbox: MailboxInfo,
     read_only: bool,
     msgs: Vec<Msg>,
+    /// Keywords announced in FLAGS so far (RFC 3501 7.2.6: a client learns
+    /// of new ones by an untagged FLAGS before they appear in a FETCH).
+    keywords: Vec<String>,
 }
 
 impl Selected {
     fn uids(&self) -> Vec<u32> {
         self.msgs.iter().map(|m| m.uid).collect()
+    }
+
+    /// Keywords in use that were not announced yet.
+    fn unannounced(&self) -> Vec<String> {
+        let mut new: Vec<String> = Vec::new();
+        for f in self.msgs.iter().flat_map(|m| &m.flags) {
+            let known = |list: &[String]| list.iter().any(|k| k.eq_ignore_ascii_case(f));
+            if !f.starts_with('\\') && !known(&self.keywords) && !known(&new) {
+                new.push(f.clone());
+            }
+        }
+        new
+    }
+
+    /// Sends FLAGS and PERMANENTFLAGS naming every keyword in use, when
+    /// some were not announced yet (or always, with `force`).
+    fn announce_flags(&mut self, out: &mut Out, force: bool) {
+        let new = self.unannounced();
+        if new.is_empty() && !force {
+            return;
+        }
+        self.keywords.extend(new);
+        let flags: Vec<Flag<'static>> = SYSTEM_FLAGS
+            .iter()
+            .map(|f| f.to_string())
+            .chain(self.keywords.iter().cloned())
+            .filter_map(|f| Flag::try_from(f.as_str()).ok().map(|f| f.into_static()))
+            .collect();
+        out.data(Data::Flags(flags.clone()));
+        let mut permanent: Vec<FlagPerm<'static>> = Vec::new();
+        if !self.read_only {
+            permanent = flags.into_iter().map(FlagPerm::Flag).collect();
+            permanent.push(FlagPerm::Asterisk);
+        }
+        out.ok(
+            None,
+            Some(Code::PermanentFlags(permanent)),
+            "Flags permitted",
+        );
     }
 }
 
@@ -577,7 +619,13 @@ impl Session {
                 self.select(tag, &mailbox_name(&mailbox), true, out).await
             }
             CommandBody::Create { mailbox } => {
+                // A trailing delimiter only declares that names will be
+                // created under this one (RFC 3501 6.3.3).
                 let name = mailbox_name(&mailbox);
+                let name = match name.strip_suffix('/') {
+                    Some(n) if !n.is_empty() => n.to_string(),
+                    _ => name,
+                };
                 if name == "INBOX" || !valid_name(&name) {
                     out.no(
                         Some(tag),
@@ -811,20 +859,54 @@ impl Session {
             Err(e) => return self.failed(out, tag, e),
         };
         let full: Vec<char> = format!("{reference}{pattern}").chars().collect();
-        for m in &mailboxes {
-            if lsub && !m.subscribed {
-                continue;
+        let matches = |name: &str| {
+            let candidate: Vec<char> = name.chars().collect();
+            let upper: Vec<char> = full.iter().map(|c| c.to_ascii_uppercase()).collect();
+            wildcard_match(&full, &candidate)
+                || (name == "INBOX" && wildcard_match(&upper, &candidate))
+        };
+        let listed: Vec<&MailboxInfo> =
+            mailboxes.iter().filter(|m| !lsub || m.subscribed).collect();
+        // Names that are not listed themselves but have listed names below
+        // them: `%` shows them as \Noselect (RFC 3501 6.3.8, 6.3.9).
+        let mut phantoms: Vec<String> = Vec::new();
+        for m in listed.iter().filter(|m| !matches(&m.name)) {
+            let mut prefix = String::new();
+            for segment in m
+                .name
+                .split('/')
+                .collect::<Vec<_>>()
+                .iter()
+                .rev()
+                .skip(1)
+                .rev()
+            {
+                if !prefix.is_empty() {
+                    prefix.push('/');
+                }
+                prefix.push_str(segment);
+                let exists = listed.iter().any(|o| o.name == prefix);
+                if !exists && !phantoms.contains(&prefix) && matches(&prefix) {
+                    phantoms.push(prefix.clone());
+                }
             }
-            let candidate: Vec<char> = m.name.chars().collect();
-            let inbox_match = m.name == "INBOX"
-                && wildcard_match(
-                    &full
-                        .iter()
-                        .map(|c| c.to_ascii_uppercase())
-                        .collect::<Vec<_>>(),
-                    &candidate,
-                );
-            if !(wildcard_match(&full, &candidate) || inbox_match) {
+        }
+        let respond = |name: &str, items: Vec<FlagNameAttribute<'static>>, out: &mut Out| {
+            out.data(match lsub {
+                true => Data::Lsub {
+                    items,
+                    delimiter: delimiter.clone(),
+                    mailbox: wire_mailbox(name),
+                },
+                false => Data::List {
+                    items,
+                    delimiter: delimiter.clone(),
+                    mailbox: wire_mailbox(name),
+                },
+            });
+        };
+        for m in &listed {
+            if !matches(&m.name) {
                 continue;
             }
             let mut items = Vec::new();
@@ -840,20 +922,14 @@ impl Session {
                     items.extend(attribute(special.trim_start_matches('\\')));
                 }
             }
-            let data = if lsub {
-                Data::Lsub {
-                    items,
-                    delimiter,
-                    mailbox: wire_mailbox(&m.name),
-                }
-            } else {
-                Data::List {
-                    items,
-                    delimiter,
-                    mailbox: wire_mailbox(&m.name),
-                }
-            };
-            out.data(data);
+            respond(&m.name, items, out);
+        }
+        for name in &phantoms {
+            let mut items = vec![FlagNameAttribute::Noselect];
+            if !lsub {
+                items.extend(attribute("HasChildren"));
+            }
+            respond(name, items, out);
         }
         out.ok(
             Some(tag),
@@ -1020,41 +1096,33 @@ impl Session {
             m.recent = i64::from(m.uid) > recent_above;
         }
         let recent = msgs.iter().filter(|m| m.recent).count() as u32;
-        let system: Vec<Flag<'static>> = SYSTEM_FLAGS
+        let first_unseen = msgs
             .iter()
-            .filter_map(|f| Flag::try_from(*f).ok())
-            .collect();
-        out.data(Data::Flags(system.clone()));
-        out.data(Data::Exists(msgs.len() as u32));
+            .position(|m| !m.flags.iter().any(|f| f == "\\Seen"));
+        let total = msgs.len() as u32;
+        let mut selected = Selected {
+            mailbox: mailbox.clone(),
+            read_only,
+            msgs,
+            keywords: Vec::new(),
+        };
+        selected.announce_flags(out, true);
+        out.data(Data::Exists(total));
         out.data(Data::Recent(recent));
-        if let Some(first_unseen) = msgs
-            .iter()
-            .position(|m| !m.flags.iter().any(|f| f == "\\Seen"))
-        {
+        if let Some(first_unseen) = first_unseen {
             out.ok(
                 None,
                 Some(Code::Unseen(nz(first_unseen as u32 + 1))),
                 "First unseen",
             );
         }
-        let mut permanent: Vec<FlagPerm<'static>> =
-            system.into_iter().map(FlagPerm::Flag).collect();
-        permanent.push(FlagPerm::Asterisk);
-        out.ok(
-            None,
-            Some(Code::PermanentFlags(if read_only {
-                Vec::new()
-            } else {
-                permanent
-            })),
-            "Flags permitted",
-        );
         out.ok(
             None,
             Some(Code::UidValidity(nz(mailbox.uidvalidity as u32))),
             "UIDs valid",
         );
-        let uidnext = msgs
+        let uidnext = selected
+            .msgs
             .last()
             .map(|m| m.uid as i64 + 1)
             .unwrap_or(1)
@@ -1078,11 +1146,7 @@ impl Session {
                 "SELECT completed"
             },
         );
-        self.selected = Some(Selected {
-            mailbox,
-            read_only,
-            msgs,
-        });
+        self.selected = Some(selected);
     }
 
     /// Brings the snapshot up to date and reports the differences:
@@ -1107,22 +1171,28 @@ impl Session {
                 }
             }
         }
+        let mut changed = Vec::new();
         for (i, m) in selected.msgs.iter_mut().enumerate() {
             if let Some(row) = current.get(&m.uid) {
                 let flags = parse_flags(&row.flags);
                 if flags != m.flags {
                     m.flags = flags;
-                    let items = vec![
-                        MessageDataItem::Uid(nz(m.uid)),
-                        MessageDataItem::Flags(fetch::flags(&m.flags, m.recent)),
-                    ];
-                    if let Ok(items) = Vec1::try_from(items) {
-                        out.data(Data::Fetch {
-                            seq: nz(i as u32 + 1),
-                            items,
-                        });
-                    }
+                    changed.push(i);
                 }
+            }
+        }
+        selected.announce_flags(out, false);
+        for i in changed {
+            let m = &selected.msgs[i];
+            let items = vec![
+                MessageDataItem::Uid(nz(m.uid)),
+                MessageDataItem::Flags(fetch::flags(&m.flags, m.recent)),
+            ];
+            if let Ok(items) = Vec1::try_from(items) {
+                out.data(Data::Fetch {
+                    seq: nz(i as u32 + 1),
+                    items,
+                });
             }
         }
         let last = selected.msgs.last().map(|m| m.uid).unwrap_or(0);
@@ -1131,6 +1201,7 @@ impl Session {
             .msgs
             .extend(rows.iter().filter(|r| r.uid as u32 > last).map(to_msg));
         if selected.msgs.len() != before {
+            selected.announce_flags(out, false);
             out.data(Data::Exists(selected.msgs.len() as u32));
             // New arrivals are \Recent here if no other session took them.
             let newest = selected.msgs.last().map(|m| i64::from(m.uid)).unwrap_or(0);
@@ -1450,6 +1521,9 @@ impl Session {
                 Err(e) => return self.failed(out, tag, e),
             }
             self.state.access.changed(self.account_id());
+        }
+        if let Some(selected) = &mut self.selected {
+            selected.announce_flags(out, false);
         }
         if matches!(response, StoreResponse::Answer)
             && let Some(selected) = &self.selected

@@ -320,7 +320,7 @@ impl Store {
         let uidvalidity = next_uidvalidity(&mut tx, account_id, now).await?;
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO mailboxes (account_id, name, special_use, uidvalidity, uidnext, subscribed, created_at) \
-             VALUES ($1, $2, NULL, $3, 1, 1, $4) RETURNING id",
+             VALUES ($1, $2, NULL, $3, 1, 0, $4) RETURNING id",
         )
         .bind(account_id)
         .bind(name)
@@ -335,7 +335,8 @@ impl Store {
             special_use: None,
             uidvalidity,
             uidnext: 1,
-            subscribed: true,
+            // CREATE does not subscribe (RFC 3501 6.3.3); clients do.
+            subscribed: false,
             recent_uid: 0,
         }))
     }
