@@ -239,3 +239,41 @@ async fn envelope_shows_group_syntax() {
     );
     s.stop().await;
 }
+
+#[tokio::test]
+async fn expunge_removes_only_what_is_deleted_now() {
+    let s = server().await;
+    let mut a = session(&s).await;
+    for i in 0..3 {
+        append(
+            &mut a,
+            &format!("p{i}"),
+            "INBOX",
+            "Subject: m\r\n\r\nbody\r\n",
+        )
+        .await;
+    }
+    let mut b = session(&s).await;
+    a.exchange("s SELECT INBOX").await;
+    b.exchange("s SELECT INBOX").await;
+    a.exchange("d STORE 1:3 +FLAGS.SILENT (\\Deleted)").await;
+    // B undeletes message 2 just before A expunges.
+    b.exchange("u STORE 2 -FLAGS.SILENT (\\Deleted)").await;
+    let r = a.exchange("x EXPUNGE").await;
+    let expunges: Vec<&String> = r.iter().filter(|l| l.ends_with(" EXPUNGE")).collect();
+    assert_eq!(expunges, ["* 3 EXPUNGE", "* 1 EXPUNGE"], "{r:?}");
+    // B hears of both at its next command; one message is left.
+    let r = b.exchange("n NOOP").await;
+    assert_eq!(
+        r.iter().filter(|l| l.ends_with(" EXPUNGE")).count(),
+        2,
+        "{r:?}"
+    );
+    let r = b.exchange("f FETCH 1:* FLAGS").await;
+    assert_eq!(
+        r.iter().filter(|l| l.contains(" FETCH (")).count(),
+        1,
+        "{r:?}"
+    );
+    s.stop().await;
+}

@@ -1247,7 +1247,7 @@ impl Session {
                         if let Err(e) = self
                             .state
                             .store
-                            .delete_messages(self.account_id(), &ids)
+                            .expunge_messages(self.account_id(), &ids)
                             .await
                         {
                             return self.failed(out, tag, e);
@@ -1342,21 +1342,25 @@ impl Session {
             .filter(|i| in_set.as_ref().is_none_or(|s| s.contains(i)))
             .collect();
         let ids: Vec<i64> = targets.iter().map(|i| selected.msgs[*i].id).collect();
+        let mut gone = Vec::new();
         if !ids.is_empty() {
-            if let Err(e) = self
+            gone = match self
                 .state
                 .store
-                .delete_messages(self.account_id(), &ids)
+                .expunge_messages(self.account_id(), &ids)
                 .await
             {
-                return self.failed(out, tag, e);
-            }
+                Ok(gone) => gone,
+                Err(e) => return self.failed(out, tag, e),
+            };
             self.state.access.changed(self.account_id());
         }
         if let Some(selected) = &mut self.selected {
             for i in targets.into_iter().rev() {
-                selected.msgs.remove(i);
-                out.data(Data::Expunge(nz(i as u32 + 1)));
+                if gone.contains(&selected.msgs[i].id) {
+                    selected.msgs.remove(i);
+                    out.data(Data::Expunge(nz(i as u32 + 1)));
+                }
             }
         }
         out.ok(Some(tag), None, "EXPUNGE completed");

@@ -233,19 +233,44 @@ impl Store {
     /// Deletes messages of one account and gives their size back to its
     /// quota, in one transaction. Returns how many were deleted.
     pub async fn delete_messages(&self, account_id: i64, ids: &[i64]) -> StoreResult<u64> {
+        Ok(self.remove_messages(account_id, ids, false).await?.len() as u64)
+    }
+
+    /// EXPUNGE: deletes those of `ids` whose stored flags have `\Deleted`
+    /// *now* (another session may have undeleted one since this one looked)
+    /// and returns the ids it deleted.
+    pub async fn expunge_messages(&self, account_id: i64, ids: &[i64]) -> StoreResult<Vec<i64>> {
+        self.remove_messages(account_id, ids, true).await
+    }
+
+    async fn remove_messages(
+        &self,
+        account_id: i64,
+        ids: &[i64],
+        only_deleted: bool,
+    ) -> StoreResult<Vec<i64>> {
         let mut tx = self.begin().await?;
-        let mut deleted = 0;
+        let mut deleted = Vec::new();
         let mut freed: i64 = 0;
+        let sql = match only_deleted {
+            // Space-padded so `\Deleted` matches as a whole flag; `!` as the
+            // LIKE escape keeps PostgreSQL from reading `\` as one.
+            true => {
+                "DELETE FROM messages WHERE id = $1 AND mailbox_id IN (SELECT id FROM mailboxes WHERE account_id = $2) \
+                 AND ' ' || flags || ' ' LIKE '% \\Deleted %' ESCAPE '!' RETURNING size"
+            }
+            false => {
+                "DELETE FROM messages WHERE id = $1 AND mailbox_id IN (SELECT id FROM mailboxes WHERE account_id = $2) RETURNING size"
+            }
+        };
         for id in ids {
-            let size: Option<i64> = sqlx::query_scalar(
-                "DELETE FROM messages WHERE id = $1 AND mailbox_id IN (SELECT id FROM mailboxes WHERE account_id = $2) RETURNING size",
-            )
-            .bind(*id)
-            .bind(account_id)
-            .fetch_optional(&mut *tx)
-            .await?;
+            let size: Option<i64> = sqlx::query_scalar(sql)
+                .bind(*id)
+                .bind(account_id)
+                .fetch_optional(&mut *tx)
+                .await?;
             if let Some(size) = size {
-                deleted += 1;
+                deleted.push(*id);
                 freed += size;
             }
         }
