@@ -21,7 +21,7 @@ fn run(data: &[u8], split: usize, authenticated: bool) -> Vec<String> {
     let mut out = Vec::new();
     for chunk in data.chunks(split) {
         reader.enqueue(chunk);
-        while let Some(event) = reader.next() {
+        while let Some(event) = reader.next_event() {
             // What is held never grows past the limit plus the last read.
             assert!(reader.fragmentizer().message_bytes().len() <= limits.message + split);
             let decoded = match &event {

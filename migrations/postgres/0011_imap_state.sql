@@ -10,3 +10,53 @@ UPDATE accounts SET uidvalidity_seq = COALESCE(
 -- claims them.
 ALTER TABLE mailboxes ADD COLUMN recent_uid BIGINT NOT NULL DEFAULT 0;
 UPDATE mailboxes SET recent_uid = uidnext - 1;
+
+-- CONDSTORE/QRESYNC (RFC 7162): every change to a message (arrival, flags)
+-- takes the mailbox's next mod-sequence, and every removal leaves a
+-- tombstone with one. Triggers do it in the changing statement's own
+-- transaction (the mailbox row's lock orders concurrent changes across
+-- nodes), so no code path can forget, and a session can tell from one
+-- number whether anything changed since it last looked.
+ALTER TABLE mailboxes ADD COLUMN highestmodseq BIGINT NOT NULL DEFAULT 1;
+ALTER TABLE messages ADD COLUMN modseq BIGINT NOT NULL DEFAULT 1;
+CREATE INDEX messages_by_modseq ON messages(mailbox_id, modseq);
+CREATE TABLE expunged (
+    mailbox_id BIGINT NOT NULL,
+    uid        BIGINT NOT NULL,
+    modseq     BIGINT NOT NULL
+);
+CREATE INDEX expunged_by_modseq ON expunged(mailbox_id, modseq);
+
+CREATE FUNCTION rampart_message_modseq() RETURNS trigger AS $$
+BEGIN
+    UPDATE mailboxes SET highestmodseq = highestmodseq + 1 WHERE id = NEW.mailbox_id
+    RETURNING highestmodseq INTO NEW.modseq;
+    RETURN NEW;
+END
+$$ LANGUAGE plpgsql;
+CREATE TRIGGER messages_modseq BEFORE INSERT OR UPDATE OF flags ON messages
+    FOR EACH ROW EXECUTE FUNCTION rampart_message_modseq();
+
+CREATE FUNCTION rampart_message_expunged() RETURNS trigger AS $$
+DECLARE
+    seq BIGINT;
+BEGIN
+    UPDATE mailboxes SET highestmodseq = highestmodseq + 1 WHERE id = OLD.mailbox_id
+    RETURNING highestmodseq INTO seq;
+    IF FOUND THEN
+        INSERT INTO expunged (mailbox_id, uid, modseq) VALUES (OLD.mailbox_id, OLD.uid, seq);
+    END IF;
+    RETURN OLD;
+END
+$$ LANGUAGE plpgsql;
+CREATE TRIGGER messages_expunged AFTER DELETE ON messages
+    FOR EACH ROW EXECUTE FUNCTION rampart_message_expunged();
+
+CREATE FUNCTION rampart_mailbox_deleted() RETURNS trigger AS $$
+BEGIN
+    DELETE FROM expunged WHERE mailbox_id = OLD.id;
+    RETURN OLD;
+END
+$$ LANGUAGE plpgsql;
+CREATE TRIGGER mailboxes_tombstones AFTER DELETE ON mailboxes
+    FOR EACH ROW EXECUTE FUNCTION rampart_mailbox_deleted();

@@ -10,3 +10,38 @@ UPDATE accounts SET uidvalidity_seq = COALESCE(
 -- claims them.
 ALTER TABLE mailboxes ADD COLUMN recent_uid INTEGER NOT NULL DEFAULT 0;
 UPDATE mailboxes SET recent_uid = uidnext - 1;
+
+-- CONDSTORE/QRESYNC (RFC 7162): every change to a message (arrival, flags)
+-- takes the mailbox's next mod-sequence, and every removal leaves a
+-- tombstone with one. Triggers do it in the changing statement's own
+-- transaction, so no code path (SMTP delivery, APPEND, STORE, POP3 DELE,
+-- expunge) can forget, and a session can tell from one number whether
+-- anything changed since it last looked.
+ALTER TABLE mailboxes ADD COLUMN highestmodseq INTEGER NOT NULL DEFAULT 1;
+ALTER TABLE messages ADD COLUMN modseq INTEGER NOT NULL DEFAULT 1;
+CREATE INDEX messages_by_modseq ON messages(mailbox_id, modseq);
+CREATE TABLE expunged (
+    mailbox_id INTEGER NOT NULL,
+    uid        INTEGER NOT NULL,
+    modseq     INTEGER NOT NULL
+);
+CREATE INDEX expunged_by_modseq ON expunged(mailbox_id, modseq);
+
+CREATE TRIGGER messages_modseq_insert AFTER INSERT ON messages BEGIN
+    UPDATE mailboxes SET highestmodseq = highestmodseq + 1 WHERE id = NEW.mailbox_id;
+    UPDATE messages SET modseq = (SELECT highestmodseq FROM mailboxes WHERE id = NEW.mailbox_id)
+    WHERE id = NEW.id;
+END;
+CREATE TRIGGER messages_modseq_flags AFTER UPDATE OF flags ON messages BEGIN
+    UPDATE mailboxes SET highestmodseq = highestmodseq + 1 WHERE id = NEW.mailbox_id;
+    UPDATE messages SET modseq = (SELECT highestmodseq FROM mailboxes WHERE id = NEW.mailbox_id)
+    WHERE id = NEW.id;
+END;
+CREATE TRIGGER messages_modseq_delete AFTER DELETE ON messages BEGIN
+    UPDATE mailboxes SET highestmodseq = highestmodseq + 1 WHERE id = OLD.mailbox_id;
+    INSERT INTO expunged (mailbox_id, uid, modseq)
+    SELECT OLD.mailbox_id, OLD.uid, highestmodseq FROM mailboxes WHERE id = OLD.mailbox_id;
+END;
+CREATE TRIGGER mailboxes_tombstones AFTER DELETE ON mailboxes BEGIN
+    DELETE FROM expunged WHERE mailbox_id = OLD.id;
+END;

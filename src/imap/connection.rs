@@ -72,7 +72,9 @@ pub async fn serve(
                 Some(_) => after_login,
                 None => Limits::before_login(),
             });
-            let Some(event) = reader.next() else { break };
+            let Some(event) = reader.next_event() else {
+                break;
+            };
             match event {
                 Event::Message => {}
                 Event::Fatal { tag, text } => {

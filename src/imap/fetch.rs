@@ -24,6 +24,8 @@ pub struct Msg {
     pub flags: Vec<String>,
     /// \Recent in this session (RFC 3501 2.3.2): not stored as a flag.
     pub recent: bool,
+    /// The message's mod-sequence (CONDSTORE).
+    pub modseq: i64,
     pub size: u32,
     pub blob: String,
     pub internal_date_ms: i64,
@@ -327,6 +329,10 @@ pub fn render(
             MessageDataItemName::Rfc822Text => tree
                 .as_ref()
                 .map(|t| MessageDataItem::Rfc822Text(nstring(&raw_bytes[t.body.clone()]))),
+            MessageDataItemName::ModSeq => Some(MessageDataItem::ModSeq(
+                std::num::NonZeroU64::new(msg.modseq.max(1) as u64)
+                    .unwrap_or(std::num::NonZeroU64::MIN),
+            )),
             _ => None,
         };
         out.extend(rendered);

@@ -151,7 +151,7 @@ impl Reader {
     }
 
     /// The next event, or `None` when more bytes are needed.
-    pub fn next(&mut self) -> Option<Event> {
+    pub fn next_event(&mut self) -> Option<Event> {
         if self.failed {
             return None;
         }
@@ -186,7 +186,7 @@ impl Reader {
             FragmentInfo::Literal { end, .. } => {
                 self.line_start = end;
                 self.in_literal = false;
-                self.next()
+                self.next_event()
             }
         }
     }
@@ -276,7 +276,7 @@ mod tests {
     fn events(reader: &mut Reader, bytes: &[u8]) -> Vec<String> {
         reader.enqueue(bytes);
         let mut out = Vec::new();
-        while let Some(e) = reader.next() {
+        while let Some(e) = reader.next_event() {
             out.push(match e {
                 Event::Message => "message".to_string(),
                 Event::Literal { length, sync } => format!("literal {length} {sync}"),

@@ -88,6 +88,17 @@ impl Content {
 }
 
 /// Whether any key needs the message contents.
+/// Whether a MODSEQ criterion appears anywhere in `key`.
+pub fn uses_modseq(key: &SearchKey<'_>) -> bool {
+    match key {
+        SearchKey::ModSequence { .. } => true,
+        SearchKey::And(keys) => keys.as_ref().iter().any(uses_modseq),
+        SearchKey::Not(k) => uses_modseq(k),
+        SearchKey::Or(a, b) => uses_modseq(a) || uses_modseq(b),
+        _ => false,
+    }
+}
+
 pub fn needs_content(keys: &[SearchKey<'_>]) -> bool {
     keys.iter().any(key_needs_content)
 }
@@ -170,6 +181,7 @@ fn matches(
         SearchKey::Unflagged => !has(msg, "\\Flagged"),
         SearchKey::Seen => has(msg, "\\Seen"),
         SearchKey::Unseen => !has(msg, "\\Seen"),
+        SearchKey::ModSequence { modseq, .. } => msg.modseq >= *modseq as i64,
         SearchKey::Recent => msg.recent,
         SearchKey::New => msg.recent && !has(msg, "\\Seen"),
         SearchKey::Old => !msg.recent,

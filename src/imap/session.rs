@@ -5,15 +5,18 @@
 use std::borrow::Cow;
 use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::num::NonZeroU32;
+use std::num::{NonZeroU32, NonZeroU64};
 
 use imap_codec::ResponseCodec;
 use imap_codec::encode::Encoder;
 use imap_codec::imap_types::IntoStatic;
 use imap_codec::imap_types::auth::AuthMechanism;
-use imap_codec::imap_types::command::{Command, CommandBody};
+use imap_codec::imap_types::command::{
+    Command, CommandBody, FetchModifier, SelectParameter, StoreModifier,
+};
 use imap_codec::imap_types::core::{IString, NString, QuotedChar, Tag, Vec1};
 use imap_codec::imap_types::extensions::binary::LiteralOrLiteral8;
+use imap_codec::imap_types::extensions::enable::CapabilityEnable;
 use imap_codec::imap_types::extensions::namespace::Namespace;
 use imap_codec::imap_types::extensions::uidplus::{UidElement, UidSet};
 use imap_codec::imap_types::fetch::{
@@ -34,7 +37,9 @@ use super::sequence::resolve;
 use crate::access::SessionGuard;
 use crate::app::AppState;
 use crate::screening::login::{LoginError, Protocol, login};
-use crate::store::mailboxes::{FlagOp, MailboxError, MailboxInfo, MessageRow, NewMessage};
+use crate::store::mailboxes::{
+    FlagChanges, FlagOp, MailboxError, MailboxInfo, MessageRow, NewMessage,
+};
 
 /// What the connection does after writing the responses.
 pub enum After {
@@ -59,6 +64,11 @@ struct Selected {
     /// Keywords announced in FLAGS so far (RFC 3501 7.2.6: a client learns
     /// of new ones by an untagged FLAGS before they appear in a FETCH).
     keywords: Vec<String>,
+    /// The mailbox mod-sequence this snapshot reflects.
+    highestmodseq: i64,
+    /// UIDs removed by others, not yet reported (no EXPUNGE while
+    /// answering FETCH, STORE or SEARCH).
+    pending_expunge: Vec<u32>,
 }
 
 impl Selected {
@@ -112,6 +122,26 @@ pub struct Session {
     tls: bool,
     authed: Option<Authed>,
     selected: Option<Selected>,
+    /// CONDSTORE enabled (RFC 7162 3.1): MODSEQ in FETCH responses.
+    condstore: bool,
+    /// QRESYNC enabled: VANISHED instead of EXPUNGE.
+    qresync: bool,
+}
+
+/// What FETCH's CONDSTORE/QRESYNC modifiers ask for.
+#[derive(Debug, Clone, Copy)]
+struct FetchScope {
+    changed_since: Option<i64>,
+    vanished: bool,
+}
+
+/// A STORE's form: how flags change, what is answered, and its condition.
+#[derive(Debug, Clone, Copy)]
+struct StoreRequest {
+    kind: StoreType,
+    response: StoreResponse,
+    uid: bool,
+    unchanged_since: Option<i64>,
 }
 
 /// Responses are written here, encoded, as they are produced.
@@ -234,6 +264,55 @@ fn nz(n: u32) -> NonZeroU32 {
     NonZeroU32::new(n).unwrap_or(NonZeroU32::MIN)
 }
 
+fn modseq_nz(modseq: i64) -> NonZeroU64 {
+    NonZeroU64::new(modseq.max(1) as u64).unwrap_or(NonZeroU64::MIN)
+}
+
+/// UIDs as a compact sequence set (`1:3,7`), for VANISHED and MODIFIED.
+fn uid_sequence(uids: &[u32]) -> Option<SequenceSet> {
+    let mut sorted = uids.to_vec();
+    sorted.sort_unstable();
+    sorted.dedup();
+    let mut parts: Vec<String> = Vec::new();
+    let mut i = 0;
+    while i < sorted.len() {
+        let start = sorted[i];
+        let mut end = start;
+        while i + 1 < sorted.len() && sorted[i + 1] == end + 1 {
+            i += 1;
+            end = sorted[i];
+        }
+        parts.push(match start == end {
+            true => start.to_string(),
+            false => format!("{start}:{end}"),
+        });
+        i += 1;
+    }
+    SequenceSet::try_from(parts.join(",").as_str()).ok()
+}
+
+/// Removes messages other sessions expunged from the snapshot and says so:
+/// `* n EXPUNGE` each (highest first, so each number is right when sent),
+/// or one `* VANISHED` with their UIDs under QRESYNC (RFC 7162 3.2.10).
+fn report_expunged(selected: &mut Selected, uids: &[u32], qresync: bool, out: &mut Out) {
+    let mut removed = Vec::new();
+    for i in (0..selected.msgs.len()).rev() {
+        if uids.contains(&selected.msgs[i].uid) {
+            let m = selected.msgs.remove(i);
+            removed.push(m.uid);
+            if !qresync {
+                out.data(Data::Expunge(nz(i as u32 + 1)));
+            }
+        }
+    }
+    if qresync && let Some(set) = uid_sequence(&removed) {
+        out.data(Data::Vanished {
+            earlier: false,
+            known_uids: set,
+        });
+    }
+}
+
 fn uid_set(uids: &[u32]) -> Option<UidSet> {
     let elements: Vec<UidElement> = uids.iter().map(|u| UidElement::Single(nz(*u))).collect();
     Vec1::try_from(elements).ok().map(UidSet)
@@ -253,6 +332,7 @@ fn to_msg(row: &MessageRow) -> Msg {
         uid: row.uid as u32,
         flags: parse_flags(&row.flags),
         recent: false,
+        modseq: row.modseq,
         size: row.size as u32,
         blob: row.blob.clone(),
         internal_date_ms: row.internal_date_ms,
@@ -287,6 +367,8 @@ impl Session {
             tls,
             authed: None,
             selected: None,
+            condstore: false,
+            qresync: false,
         }
     }
 
@@ -315,7 +397,7 @@ impl Session {
             Capability::Id,
             Capability::Unselect,
         ]);
-        for extra in ["CHILDREN", "SPECIAL-USE"] {
+        for extra in ["CHILDREN", "SPECIAL-USE", "CONDSTORE", "QRESYNC"] {
             if let Ok(c) = Capability::try_from(extra) {
                 caps.push(c.into_static());
             }
@@ -563,16 +645,20 @@ impl Session {
         self.authed.as_ref().map(|a| a.id).unwrap_or_default()
     }
 
-    /// Takes flags just written (id, flags) into the snapshot.
-    fn update_flags(&mut self, now: &[(i64, String)]) {
+    /// Takes flags just written (id, flags, modseq) into the snapshot.
+    fn update_flags(&mut self, changes: &FlagChanges) {
         let Some(selected) = &mut self.selected else {
             return;
         };
-        let by_id: std::collections::HashMap<i64, &String> =
-            now.iter().map(|(id, f)| (*id, f)).collect();
+        let by_id: HashMap<i64, (&String, i64)> = changes
+            .now
+            .iter()
+            .map(|(id, f, modseq)| (*id, (f, *modseq)))
+            .collect();
         for m in &mut selected.msgs {
-            if let Some(flags) = by_id.get(&m.id) {
+            if let Some((flags, modseq)) = by_id.get(&m.id) {
                 m.flags = parse_flags(flags);
+                m.modseq = *modseq;
             }
         }
     }
@@ -612,11 +698,19 @@ impl Session {
     ) -> After {
         let account_id = self.account_id();
         match body {
-            CommandBody::Select { mailbox, .. } => {
-                self.select(tag, &mailbox_name(&mailbox), false, out).await
+            CommandBody::Select {
+                mailbox,
+                parameters,
+            } => {
+                self.select(tag, &mailbox_name(&mailbox), false, &parameters, out)
+                    .await
             }
-            CommandBody::Examine { mailbox, .. } => {
-                self.select(tag, &mailbox_name(&mailbox), true, out).await
+            CommandBody::Examine {
+                mailbox,
+                parameters,
+            } => {
+                self.select(tag, &mailbox_name(&mailbox), true, &parameters, out)
+                    .await
             }
             CommandBody::Create { mailbox } => {
                 // A trailing delimiter only declares that names will be
@@ -784,10 +878,24 @@ impl Session {
                 });
                 out.ok(Some(tag), None, "NAMESPACE completed");
             }
-            CommandBody::Enable { .. } => {
-                // Nothing here changes behaviour when enabled (no CONDSTORE, no UTF8=ACCEPT).
+            CommandBody::Enable { capabilities } => {
+                let mut enabled = Vec::new();
+                for c in capabilities.as_ref() {
+                    let name = c.to_string().to_ascii_uppercase();
+                    // QRESYNC implies CONDSTORE (RFC 7162 3.2.3).
+                    if name == "CONDSTORE" || name == "QRESYNC" {
+                        if !self.condstore {
+                            self.condstore = true;
+                            enabled.push(CapabilityEnable::CondStore);
+                        }
+                        if name == "QRESYNC" && !self.qresync {
+                            self.qresync = true;
+                            enabled.extend(CapabilityEnable::try_from("QRESYNC").ok());
+                        }
+                    }
+                }
                 out.data(Data::Enabled {
-                    capabilities: Vec::new(),
+                    capabilities: enabled.into_iter().map(|c| c.into_static()).collect(),
                 });
                 out.ok(Some(tag), None, "ENABLE completed");
             }
@@ -895,12 +1003,12 @@ impl Session {
             out.data(match lsub {
                 true => Data::Lsub {
                     items,
-                    delimiter: delimiter.clone(),
+                    delimiter,
                     mailbox: wire_mailbox(name),
                 },
                 false => Data::List {
                     items,
-                    delimiter: delimiter.clone(),
+                    delimiter,
                     mailbox: wire_mailbox(name),
                 },
             });
@@ -976,6 +1084,9 @@ impl Session {
         for item in items {
             data.push(match item {
                 StatusDataItemName::Messages => StatusDataItem::Messages(rows.len() as u32),
+                StatusDataItemName::HighestModSeq => {
+                    StatusDataItem::HighestModSeq(mailbox.highestmodseq as u64)
+                }
                 StatusDataItemName::Recent => StatusDataItem::Recent(
                     rows.iter().filter(|r| r.uid > mailbox.recent_uid).count() as u32,
                 ),
@@ -1060,8 +1171,36 @@ impl Session {
         }
     }
 
-    async fn select(&mut self, tag: &Tag<'_>, name: &str, read_only: bool, out: &mut Out) {
-        self.selected = None;
+    async fn select(
+        &mut self,
+        tag: &Tag<'_>,
+        name: &str,
+        read_only: bool,
+        parameters: &[SelectParameter],
+        out: &mut Out,
+    ) {
+        let mut qresync = None;
+        for p in parameters {
+            match p {
+                SelectParameter::CondStore => self.condstore = true,
+                SelectParameter::QResync {
+                    uid_validity,
+                    mod_sequence_value,
+                    known_uids,
+                    ..
+                } => {
+                    if !self.qresync {
+                        return out.bad(Some(tag), None, "ENABLE QRESYNC first");
+                    }
+                    qresync = Some((*uid_validity, *mod_sequence_value, known_uids.clone()));
+                }
+            }
+        }
+        if self.selected.take().is_some() {
+            // The responses before this belong to the mailbox just closed
+            // (RFC 7162 3.2.11).
+            out.ok(None, Some(Code::Closed), "Previous mailbox closed");
+        }
         let mailbox = match self.state.store.mailbox(self.account_id(), name).await {
             Ok(Some(m)) => m,
             Ok(None) => {
@@ -1105,6 +1244,8 @@ impl Session {
             read_only,
             msgs,
             keywords: Vec::new(),
+            highestmodseq: mailbox.highestmodseq,
+            pending_expunge: Vec::new(),
         };
         selected.announce_flags(out, true);
         out.data(Data::Exists(total));
@@ -1132,6 +1273,17 @@ impl Session {
             Some(Code::UidNext(nz(uidnext as u32))),
             "Predicted next UID",
         );
+        out.ok(
+            None,
+            Some(Code::HighestModSeq(modseq_nz(selected.highestmodseq))),
+            "Highest",
+        );
+        if let Some((validity, since, known)) = qresync
+            && i64::from(validity.get()) == mailbox.uidvalidity
+        {
+            self.qresync_report(&mut selected, since.get() as i64, known.as_ref(), out)
+                .await;
+        }
         let code = if read_only {
             Code::ReadOnly
         } else {
@@ -1152,30 +1304,56 @@ impl Session {
     /// Brings the snapshot up to date and reports the differences:
     /// EXPUNGE (when allowed), FETCH FLAGS, EXISTS.
     pub async fn sync(&mut self, out: &mut Out, allow_expunge: bool) {
+        let (condstore, qresync) = (self.condstore, self.qresync);
         let Some(selected) = &mut self.selected else {
             return;
         };
-        let rows = match self.state.store.messages(selected.mailbox.id).await {
-            Ok(r) => r,
+        // One small read answers "anything new?" for the common case.
+        let highest = match self.state.store.highest_modseq(selected.mailbox.id).await {
+            Ok(Some(h)) => h,
+            Ok(None) => return,
             Err(e) => {
                 tracing::warn!(error = %e, "IMAP sync failed");
                 return;
             }
         };
-        let current: HashMap<u32, &MessageRow> = rows.iter().map(|r| (r.uid as u32, r)).collect();
-        if allow_expunge {
-            for i in (0..selected.msgs.len()).rev() {
-                if !current.contains_key(&selected.msgs[i].uid) {
-                    selected.msgs.remove(i);
-                    out.data(Data::Expunge(nz(i as u32 + 1)));
+        let mut rows = Vec::new();
+        if highest != selected.highestmodseq {
+            let (changed, gone) = match self
+                .state
+                .store
+                .changes_since(selected.mailbox.id, selected.highestmodseq)
+                .await
+            {
+                Ok(c) => c,
+                Err(e) => {
+                    tracing::warn!(error = %e, "IMAP sync failed");
+                    return;
+                }
+            };
+            for uid in gone {
+                let uid = uid as u32;
+                if selected.msgs.iter().any(|m| m.uid == uid)
+                    && !selected.pending_expunge.contains(&uid)
+                {
+                    selected.pending_expunge.push(uid);
                 }
             }
+            selected.highestmodseq = highest;
+            rows = changed;
         }
+        if allow_expunge && !selected.pending_expunge.is_empty() {
+            let gone = std::mem::take(&mut selected.pending_expunge);
+            report_expunged(selected, &gone, qresync, out);
+        }
+        let by_uid: HashMap<u32, &MessageRow> = rows.iter().map(|r| (r.uid as u32, r)).collect();
         let mut changed = Vec::new();
         for (i, m) in selected.msgs.iter_mut().enumerate() {
-            if let Some(row) = current.get(&m.uid) {
+            if let Some(row) = by_uid.get(&m.uid) {
                 let flags = parse_flags(&row.flags);
-                if flags != m.flags {
+                let modseq_moved = condstore && row.modseq != m.modseq;
+                m.modseq = row.modseq;
+                if flags != m.flags || modseq_moved {
                     m.flags = flags;
                     changed.push(i);
                 }
@@ -1184,10 +1362,13 @@ impl Session {
         selected.announce_flags(out, false);
         for i in changed {
             let m = &selected.msgs[i];
-            let items = vec![
+            let mut items = vec![
                 MessageDataItem::Uid(nz(m.uid)),
                 MessageDataItem::Flags(fetch::flags(&m.flags, m.recent)),
             ];
+            if condstore {
+                items.push(MessageDataItem::ModSeq(modseq_nz(m.modseq)));
+            }
             if let Ok(items) = Vec1::try_from(items) {
                 out.data(Data::Fetch {
                     seq: nz(i as u32 + 1),
@@ -1224,6 +1405,66 @@ impl Session {
             }
             let recent = selected.msgs.iter().filter(|m| m.recent).count() as u32;
             out.data(Data::Recent(recent));
+        }
+    }
+
+    /// SELECT with QRESYNC (RFC 7162 3.2.5): what the client's cache is
+    /// missing since `since`: the UIDs expunged (VANISHED (EARLIER), within
+    /// `known` when given) and the messages changed (FETCH with MODSEQ).
+    async fn qresync_report(
+        &self,
+        selected: &mut Selected,
+        since: i64,
+        known: Option<&SequenceSet>,
+        out: &mut Out,
+    ) {
+        let (changed, gone) = match self
+            .state
+            .store
+            .changes_since(selected.mailbox.id, since)
+            .await
+        {
+            Ok(c) => c,
+            Err(e) => {
+                tracing::warn!(error = %e, "QRESYNC: reading changes failed");
+                return;
+            }
+        };
+        let max_uid = gone.iter().copied().max().unwrap_or(0).max(1) as u32;
+        let mut vanished: Vec<u32> = gone.iter().map(|u| *u as u32).collect();
+        if let Some(known) = known {
+            let all: Vec<u32> = (1..=max_uid).collect();
+            let allowed: Vec<u32> = resolve(known, &all, true)
+                .into_iter()
+                .map(|i| all[i])
+                .collect();
+            vanished.retain(|u| allowed.contains(u));
+        }
+        vanished.sort_unstable();
+        vanished.dedup();
+        if let Some(set) = uid_sequence(&vanished) {
+            out.data(Data::Vanished {
+                earlier: true,
+                known_uids: set,
+            });
+        }
+        let changed: std::collections::HashSet<u32> =
+            changed.iter().map(|r| r.uid as u32).collect();
+        for (i, m) in selected.msgs.iter().enumerate() {
+            if !changed.contains(&m.uid) {
+                continue;
+            }
+            let items = vec![
+                MessageDataItem::Uid(nz(m.uid)),
+                MessageDataItem::Flags(fetch::flags(&m.flags, m.recent)),
+                MessageDataItem::ModSeq(modseq_nz(m.modseq)),
+            ];
+            if let Ok(items) = Vec1::try_from(items) {
+                out.data(Data::Fetch {
+                    seq: nz(i as u32 + 1),
+                    items,
+                });
+            }
         }
     }
 
@@ -1288,15 +1529,45 @@ impl Session {
                 sequence_set,
                 macro_or_item_names,
                 uid,
-                ..
+                modifiers,
             } => {
-                let items: Vec<MessageDataItemName<'static>> = match macro_or_item_names {
+                let mut items: Vec<MessageDataItemName<'static>> = match macro_or_item_names {
                     MacroOrMessageDataItemNames::Macro(m) => {
                         m.expand().into_iter().map(|i| i.into_static()).collect()
                     }
                     MacroOrMessageDataItemNames::MessageDataItemNames(items) => items,
                 };
-                self.fetch(tag, &sequence_set, &items, uid, out).await
+                let mut changed_since = None;
+                let mut vanished = false;
+                for m in &modifiers {
+                    match m {
+                        FetchModifier::ChangedSince(n) => changed_since = Some(n.get() as i64),
+                        FetchModifier::Vanished => vanished = true,
+                    }
+                }
+                if vanished && (!uid || !self.qresync || changed_since.is_none()) {
+                    return out.bad(
+                        Some(tag),
+                        None,
+                        "VANISHED needs UID FETCH, CHANGEDSINCE and ENABLE QRESYNC",
+                    );
+                }
+                // Asking for MODSEQ or CHANGEDSINCE enables CONDSTORE (RFC 7162 3.1).
+                if changed_since.is_some() || items.contains(&MessageDataItemName::ModSeq) {
+                    self.condstore = true;
+                }
+                if self.condstore
+                    && !items.contains(&MessageDataItemName::ModSeq)
+                    && changed_since.is_some()
+                {
+                    items.push(MessageDataItemName::ModSeq);
+                }
+                let scope = FetchScope {
+                    changed_since,
+                    vanished,
+                };
+                self.fetch(tag, &sequence_set, &items, uid, scope, out)
+                    .await
             }
             CommandBody::Store {
                 sequence_set,
@@ -1304,9 +1575,24 @@ impl Session {
                 response,
                 flags,
                 uid,
-                ..
+                modifiers,
             } => {
-                self.store_flags(tag, &sequence_set, kind, response, &flags, uid, out)
+                let unchanged_since = modifiers
+                    .iter()
+                    .map(|m| match m {
+                        StoreModifier::UnchangedSince(n) => *n as i64,
+                    })
+                    .next();
+                if unchanged_since.is_some() {
+                    self.condstore = true;
+                }
+                let request = StoreRequest {
+                    kind,
+                    response,
+                    uid,
+                    unchanged_since,
+                };
+                self.store_flags(tag, &sequence_set, request, &flags, out)
                     .await
             }
             CommandBody::Copy {
@@ -1355,13 +1641,15 @@ impl Session {
             };
             self.state.access.changed(self.account_id());
         }
+        let qresync = self.qresync;
         if let Some(selected) = &mut self.selected {
-            for i in targets.into_iter().rev() {
-                if gone.contains(&selected.msgs[i].id) {
-                    selected.msgs.remove(i);
-                    out.data(Data::Expunge(nz(i as u32 + 1)));
-                }
-            }
+            let uids: Vec<u32> = targets
+                .iter()
+                .map(|i| &selected.msgs[*i])
+                .filter(|m| gone.contains(&m.id))
+                .map(|m| m.uid)
+                .collect();
+            report_expunged(selected, &uids, qresync, out);
         }
         out.ok(Some(tag), None, "EXPUNGE completed");
     }
@@ -1392,6 +1680,7 @@ impl Session {
         let uids = selected.uids();
         let with_content = search::needs_content(keys);
         let mut hits = Vec::new();
+        let mut hits_modseq = Vec::new();
         for i in 0..selected.msgs.len() {
             let content = if with_content {
                 match self.state.blobs.get(&selected.msgs[i].blob).await {
@@ -1405,6 +1694,7 @@ impl Session {
                 None
             };
             if search::matches_all(keys, i, &selected.msgs, &uids, content.as_ref()) {
+                hits_modseq.push(selected.msgs[i].modseq);
                 hits.push(nz(if uid {
                     selected.msgs[i].uid
                 } else {
@@ -1412,7 +1702,23 @@ impl Session {
                 }));
             }
         }
-        out.data(Data::Search(hits));
+        // With a MODSEQ criterion the reply names the highest mod-sequence
+        // of the matches (RFC 7162 3.1.5).
+        let modseq = keys
+            .iter()
+            .any(search::uses_modseq)
+            .then(|| {
+                hits_modseq
+                    .iter()
+                    .copied()
+                    .max()
+                    .and_then(|m| NonZeroU64::new(m as u64))
+            })
+            .flatten();
+        if modseq.is_some() {
+            self.condstore = true;
+        }
+        out.data(Data::Search(hits, modseq));
         out.ok(Some(tag), None, "SEARCH completed");
     }
 
@@ -1422,15 +1728,25 @@ impl Session {
         set: &SequenceSet,
         items: &[MessageDataItemName<'_>],
         uid: bool,
+        scope: FetchScope,
         out: &mut Out,
     ) {
         let Some(selected) = &mut self.selected else {
             return;
         };
-        let targets = resolve(set, &selected.uids(), uid);
+        let mut targets = resolve(set, &selected.uids(), uid);
         if targets.is_empty() && !uid {
             return out.bad(Some(tag), None, "No such message");
         }
+        if let Some(since) = scope.changed_since {
+            targets.retain(|i| selected.msgs[*i].modseq > since);
+            if scope.vanished {
+                self.report_vanished_since(set, since, out).await;
+            }
+        }
+        let Some(selected) = &mut self.selected else {
+            return;
+        };
         // Reading a body marks it \Seen (RFC 3501 6.4.5), unless read-only.
         let mark_seen = fetch::sets_seen(items) && !selected.read_only;
         let unseen: Vec<i64> = match mark_seen {
@@ -1447,7 +1763,7 @@ impl Session {
             match self
                 .state
                 .store
-                .change_flags(&unseen, FlagOp::Add, &seen)
+                .change_flags(&unseen, FlagOp::Add, &seen, None)
                 .await
             {
                 Ok(now) => self.update_flags(&now),
@@ -1480,6 +1796,16 @@ impl Session {
             {
                 rendered.push(MessageDataItem::Flags(fetch::flags(&msg.flags, msg.recent)));
             }
+            // Under CONDSTORE every FETCH with FLAGS carries MODSEQ (RFC 7162 3.1.4).
+            let has_flags = rendered
+                .iter()
+                .any(|r| matches!(r, MessageDataItem::Flags(_)));
+            let has_modseq = rendered
+                .iter()
+                .any(|r| matches!(r, MessageDataItem::ModSeq(_)));
+            if self.condstore && has_flags && !has_modseq {
+                rendered.push(MessageDataItem::ModSeq(modseq_nz(msg.modseq)));
+            }
             if let Ok(items) = Vec1::try_from(rendered) {
                 out.data(Data::Fetch {
                     seq: nz(i as u32 + 1),
@@ -1490,17 +1816,20 @@ impl Session {
         out.ok(Some(tag), None, "FETCH completed");
     }
 
-    #[allow(clippy::too_many_arguments)]
     async fn store_flags(
         &mut self,
         tag: &Tag<'_>,
         set: &SequenceSet,
-        kind: StoreType,
-        response: StoreResponse,
+        request: StoreRequest,
         flags: &[Flag<'_>],
-        uid: bool,
         out: &mut Out,
     ) {
+        let StoreRequest {
+            kind,
+            response,
+            uid,
+            unchanged_since,
+        } = request;
         let Some(selected) = &mut self.selected else {
             return;
         };
@@ -1519,35 +1848,103 @@ impl Session {
             StoreType::Add => FlagOp::Add,
             StoreType::Remove => FlagOp::Remove,
         };
+        let mut modified = Vec::new();
         if !ids.is_empty() {
-            match self.state.store.change_flags(&ids, op, &given).await {
-                Ok(now) => self.update_flags(&now),
+            match self
+                .state
+                .store
+                .change_flags(&ids, op, &given, unchanged_since)
+                .await
+            {
+                Ok(changes) => {
+                    self.update_flags(&changes);
+                    modified = changes.modified;
+                }
                 Err(e) => return self.failed(out, tag, e),
             }
             self.state.access.changed(self.account_id());
         }
-        if let Some(selected) = &mut self.selected {
-            selected.announce_flags(out, false);
-        }
-        if matches!(response, StoreResponse::Answer)
-            && let Some(selected) = &self.selected
-        {
-            for i in targets {
-                let m = &selected.msgs[i];
-                let mut items = Vec::new();
-                if uid {
-                    items.push(MessageDataItem::Uid(nz(m.uid)));
-                }
+        let condstore = self.condstore;
+        let Some(selected) = &mut self.selected else {
+            return;
+        };
+        selected.announce_flags(out, false);
+        for i in &targets {
+            let m = &selected.msgs[*i];
+            let silent = matches!(response, StoreResponse::Silent);
+            // .SILENT drops FLAGS, but under UNCHANGEDSINCE the new MODSEQ
+            // is still sent for what was stored (RFC 7162 3.1.3).
+            if modified.contains(&m.id) || (silent && unchanged_since.is_none()) {
+                continue;
+            }
+            let mut items = Vec::new();
+            if uid {
+                items.push(MessageDataItem::Uid(nz(m.uid)));
+            }
+            if !silent {
                 items.push(MessageDataItem::Flags(fetch::flags(&m.flags, m.recent)));
-                if let Ok(items) = Vec1::try_from(items) {
-                    out.data(Data::Fetch {
-                        seq: nz(i as u32 + 1),
-                        items,
-                    });
-                }
+            }
+            if condstore {
+                items.push(MessageDataItem::ModSeq(modseq_nz(m.modseq)));
+            }
+            if let Ok(items) = Vec1::try_from(items) {
+                out.data(Data::Fetch {
+                    seq: nz(*i as u32 + 1),
+                    items,
+                });
             }
         }
-        out.ok(Some(tag), None, "STORE completed");
+        let failed: Vec<u32> = targets
+            .iter()
+            .map(|i| &selected.msgs[*i])
+            .filter(|m| modified.contains(&m.id))
+            .map(|m| match uid {
+                true => m.uid,
+                false => selected.msgs.iter().position(|x| x.id == m.id).unwrap_or(0) as u32 + 1,
+            })
+            .collect();
+        match uid_sequence(&failed) {
+            Some(set) => out.ok(
+                Some(tag),
+                Some(Code::Modified(set)),
+                "Conditional STORE failed",
+            ),
+            None => out.ok(Some(tag), None, "STORE completed"),
+        }
+    }
+
+    /// UID FETCH ... (CHANGEDSINCE n VANISHED): the UIDs in `set` expunged
+    /// after `since` (RFC 7162 3.2.6).
+    async fn report_vanished_since(&self, set: &SequenceSet, since: i64, out: &mut Out) {
+        let Some(selected) = &self.selected else {
+            return;
+        };
+        let gone = match self
+            .state
+            .store
+            .changes_since(selected.mailbox.id, since)
+            .await
+        {
+            Ok((_, gone)) => gone,
+            Err(e) => {
+                tracing::warn!(error = %e, "VANISHED: reading changes failed");
+                return;
+            }
+        };
+        let gone: Vec<u32> = gone.iter().map(|u| *u as u32).collect();
+        let max = gone.iter().copied().max().unwrap_or(0);
+        let all: Vec<u32> = (1..=max).collect();
+        let in_set: Vec<u32> = resolve(set, &all, true)
+            .into_iter()
+            .map(|i| all[i])
+            .collect();
+        let vanished: Vec<u32> = gone.into_iter().filter(|u| in_set.contains(u)).collect();
+        if let Some(set) = uid_sequence(&vanished) {
+            out.data(Data::Vanished {
+                earlier: true,
+                known_uids: set,
+            });
+        }
     }
 
     async fn copy_or_move(
@@ -1621,11 +2018,10 @@ impl Session {
         };
         if is_move {
             out.ok(None, code, "Moved");
+            let qresync = self.qresync;
             if let Some(selected) = &mut self.selected {
-                for i in targets.into_iter().rev() {
-                    selected.msgs.remove(i);
-                    out.data(Data::Expunge(nz(i as u32 + 1)));
-                }
+                let uids: Vec<u32> = targets.iter().map(|i| selected.msgs[*i].uid).collect();
+                report_expunged(selected, &uids, qresync, out);
             }
             out.ok(Some(tag), None, "MOVE completed");
         } else {

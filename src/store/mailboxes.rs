@@ -60,6 +60,14 @@ async fn next_uidvalidity(
     Ok(value.clamp(1, u32::MAX as i64))
 }
 
+/// What a STORE did: every message still there with its flags and
+/// mod-sequence now, and those UNCHANGEDSINCE kept it from changing.
+#[derive(Debug, Default)]
+pub struct FlagChanges {
+    pub now: Vec<(i64, String, i64)>,
+    pub modified: Vec<i64>,
+}
+
 /// How STORE changes flags (RFC 3501 6.4.6).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FlagOp {
@@ -149,6 +157,7 @@ pub struct MailboxInfo {
     pub subscribed: bool,
     /// Messages with a higher UID are \Recent (no session has claimed them).
     pub recent_uid: i64,
+    pub highestmodseq: i64,
 }
 
 /// A message row, with the id the store knows it by.
@@ -161,6 +170,25 @@ pub struct MessageRow {
     /// Space-separated IMAP flags, e.g. `\Seen \Flagged`.
     pub flags: String,
     pub internal_date_ms: i64,
+    /// The mailbox mod-sequence of the message's last change.
+    pub modseq: i64,
+}
+
+fn decode_messages(rows: &[sqlx::any::AnyRow]) -> StoreResult<Vec<MessageRow>> {
+    rows.iter()
+        .map(|r| {
+            Ok(MessageRow {
+                id: r.try_get("id")?,
+                uid: r.try_get("uid")?,
+                blob: r.try_get("blob")?,
+                size: r.try_get("size")?,
+                flags: r.try_get("flags")?,
+                internal_date_ms: r.try_get("internal_date")?,
+                modseq: r.try_get("modseq")?,
+            })
+        })
+        .collect::<Result<Vec<_>, sqlx::Error>>()
+        .map_err(StoreError::from)
 }
 
 fn decode_mailbox(r: &sqlx::any::AnyRow) -> Result<MailboxInfo, sqlx::Error> {
@@ -172,6 +200,7 @@ fn decode_mailbox(r: &sqlx::any::AnyRow) -> Result<MailboxInfo, sqlx::Error> {
         uidnext: r.try_get("uidnext")?,
         subscribed: r.try_get::<i64, _>("subscribed")? != 0,
         recent_uid: r.try_get("recent_uid")?,
+        highestmodseq: r.try_get("highestmodseq")?,
     })
 }
 
@@ -184,7 +213,7 @@ impl Store {
             name
         };
         let row = sqlx::query(
-            "SELECT id, name, special_use, uidvalidity, uidnext, subscribed, recent_uid FROM mailboxes WHERE account_id = $1 AND name = $2",
+            "SELECT id, name, special_use, uidvalidity, uidnext, subscribed, recent_uid, highestmodseq FROM mailboxes WHERE account_id = $1 AND name = $2",
         )
         .bind(account_id)
         .bind(name)
@@ -196,7 +225,7 @@ impl Store {
     /// Every mailbox of an account, by name.
     pub async fn mailboxes(&self, account_id: i64) -> StoreResult<Vec<MailboxInfo>> {
         let rows = sqlx::query(
-            "SELECT id, name, special_use, uidvalidity, uidnext, subscribed, recent_uid FROM mailboxes WHERE account_id = $1 ORDER BY name",
+            "SELECT id, name, special_use, uidvalidity, uidnext, subscribed, recent_uid, highestmodseq FROM mailboxes WHERE account_id = $1 ORDER BY name",
         )
         .bind(account_id)
         .fetch_all(self.reader())
@@ -210,24 +239,48 @@ impl Store {
     /// The messages of a mailbox in UID order.
     pub async fn messages(&self, mailbox_id: i64) -> StoreResult<Vec<MessageRow>> {
         let rows = sqlx::query(
-            "SELECT id, uid, blob, size, flags, internal_date FROM messages WHERE mailbox_id = $1 ORDER BY uid",
+            "SELECT id, uid, blob, size, flags, internal_date, modseq FROM messages WHERE mailbox_id = $1 ORDER BY uid",
         )
         .bind(mailbox_id)
         .fetch_all(self.reader())
         .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(MessageRow {
-                    id: r.try_get("id")?,
-                    uid: r.try_get("uid")?,
-                    blob: r.try_get("blob")?,
-                    size: r.try_get("size")?,
-                    flags: r.try_get("flags")?,
-                    internal_date_ms: r.try_get("internal_date")?,
-                })
-            })
-            .collect::<Result<Vec<_>, sqlx::Error>>()
-            .map_err(StoreError::from)
+        decode_messages(&rows)
+    }
+
+    /// The mailbox's highest mod-sequence: it grows with every change to
+    /// the mailbox's messages, so an unchanged value means nothing changed.
+    pub async fn highest_modseq(&self, mailbox_id: i64) -> StoreResult<Option<i64>> {
+        Ok(
+            sqlx::query_scalar("SELECT highestmodseq FROM mailboxes WHERE id = $1")
+                .bind(mailbox_id)
+                .fetch_optional(self.reader())
+                .await?,
+        )
+    }
+
+    /// What changed in a mailbox after mod-sequence `since`: messages added
+    /// or whose flags changed (UID order), and the UIDs removed.
+    pub async fn changes_since(
+        &self,
+        mailbox_id: i64,
+        since: i64,
+    ) -> StoreResult<(Vec<MessageRow>, Vec<i64>)> {
+        let rows = sqlx::query(
+            "SELECT id, uid, blob, size, flags, internal_date, modseq FROM messages \
+             WHERE mailbox_id = $1 AND modseq > $2 ORDER BY uid",
+        )
+        .bind(mailbox_id)
+        .bind(since)
+        .fetch_all(self.reader())
+        .await?;
+        let gone: Vec<i64> = sqlx::query_scalar(
+            "SELECT uid FROM expunged WHERE mailbox_id = $1 AND modseq > $2 ORDER BY uid",
+        )
+        .bind(mailbox_id)
+        .bind(since)
+        .fetch_all(self.reader())
+        .await?;
+        Ok((decode_messages(&rows)?, gone))
     }
 
     /// Deletes messages of one account and gives their size back to its
@@ -363,6 +416,7 @@ impl Store {
             // CREATE does not subscribe (RFC 3501 6.3.3); clients do.
             subscribed: false,
             recent_uid: 0,
+            highestmodseq: 1,
         }))
     }
 
@@ -604,20 +658,22 @@ impl Store {
     /// Applies a STORE to the flags each message has *now*, not to a
     /// session's copy of them, so that two sessions changing different
     /// flags of one message both take effect. One transaction: the rows are
-    /// locked on PostgreSQL, and SQLite has one writer. Returns the flags of
-    /// every message still there, changed or not.
+    /// locked on PostgreSQL, and SQLite has one writer. With
+    /// `unchanged_since` (CONDSTORE), messages changed after that
+    /// mod-sequence are left alone and listed in `modified`.
     pub async fn change_flags(
         &self,
         ids: &[i64],
         op: FlagOp,
         given: &[String],
-    ) -> StoreResult<Vec<(i64, String)>> {
+        unchanged_since: Option<i64>,
+    ) -> StoreResult<FlagChanges> {
         let mut tx = self.begin().await?;
-        let mut out = Vec::with_capacity(ids.len());
+        let mut out = FlagChanges::default();
         for chunk in ids.chunks(500) {
             let placeholders: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
             let sql = format!(
-                "SELECT id, flags FROM messages WHERE id IN ({}){}",
+                "SELECT id, flags, modseq FROM messages WHERE id IN ({}){}",
                 placeholders.join(", "),
                 self.sql("", " FOR UPDATE")
             );
@@ -629,15 +685,27 @@ impl Store {
             for row in query.fetch_all(&mut *tx).await? {
                 let id: i64 = row.try_get("id")?;
                 let current: String = row.try_get("flags")?;
+                let mut modseq: i64 = row.try_get("modseq")?;
+                if unchanged_since.is_some_and(|u| modseq > u) {
+                    out.modified.push(id);
+                    out.now.push((id, current, modseq));
+                    continue;
+                }
                 let next = op.apply(&current, given);
-                if next != current {
+                if next != current || unchanged_since.is_some() {
+                    // UNCHANGEDSINCE stores even an unchanged value: the
+                    // new mod-sequence tells the client its store won.
                     sqlx::query("UPDATE messages SET flags = $1 WHERE id = $2")
                         .bind(next.clone())
                         .bind(id)
                         .execute(&mut *tx)
                         .await?;
+                    modseq = sqlx::query_scalar("SELECT modseq FROM messages WHERE id = $1")
+                        .bind(id)
+                        .fetch_one(&mut *tx)
+                        .await?;
                 }
-                out.push((id, next));
+                out.now.push((id, next, modseq));
             }
         }
         tx.commit().await?;

@@ -42,12 +42,162 @@ MAX_RESPONSE = 32 * 1024 * 1024
 
 # --- known, deliberate differences -----------------------------------------------
 # Each entry: "path" is a regular expression matched (fullmatch) against the
-# path of one difference (see Diff.path below, e.g. "FETCH[3].FLAGS" or
-# "untagged.OK[PERMANENTFLAGS]"); "cmd" (optional) against the command text;
-# "when" (optional) a function (rampart_value, dovecot_value) -> bool.
-# Every entry needs a one-line reason. Start empty; add only what is clearly
-# not a bug.
+# path of one difference (e.g. "FETCH[3].FLAGS", "untagged.OK[PERMANENTFLAGS]",
+# "status", "code", "SEARCH"); optional "cmd" is searched in the command text,
+# "scenario" matched against the scenario name, and "when" is a function
+# (rampart_value, dovecot_value, ctx) -> bool, where ctx has .command,
+# .scenario, .answers {"rampart": .., "dovecot": ..} (whole normalised
+# answers), .last_recent {side: the RECENT count that side last reported to
+# this session, or None} and .readonly (the session's mailbox was EXAMINEd).
+# Every entry has a one-line reason. A step passes when each of its
+# differences matches an entry. Only add what is clearly not a Rampart bug.
+
+def _flags_of(v):
+    if isinstance(v, tuple) and v and v[0] == "PERMANENTFLAGS":
+        return v[1]
+    return v
+
+
+def _keywords_only(rv, dv, ctx):
+    a, b = _flags_of(rv), _flags_of(dv)
+    if a is MISSING or b is MISSING:  # an unsolicited update on one side only
+        return not re.match(r"(SELECT|EXAMINE) ", ctx.command)
+    if isinstance(a, frozenset) and isinstance(b, frozenset):
+        return all(not f.startswith("\\") for f in a ^ b)
+    return False
+
+
+def _only_code(name):
+    def check(rv, dv, ctx):
+        v = rv if dv is MISSING else dv if rv is MISSING else None
+        if isinstance(v, dict):  # the whole untagged.OK group missing on one side
+            return set(v) == {name}
+        return v == (name,)
+    return check
+
+
+def _recent_update_not_needed(rv, dv, ctx):
+    if (rv is MISSING) == (dv is MISSING):
+        return False
+    side, sent = ("dovecot", dv) if rv is MISSING else ("rampart", rv)
+    if ctx.last_recent.get(side) == sent[-1]:
+        return True  # a repetition of the count this session already has
+    ans = ctx.answers[side]
+    return "EXPUNGE" in ans and "EXISTS" not in ans  # only removals happened
+
+
+def _extra_uid(rv, dv, ctx):
+    return dv is MISSING and isinstance(rv, int) and not ctx.command.startswith("UID ")
+
+
+def _store_unchanged(rv, dv, ctx):
+    if dv is not MISSING or rv is MISSING:
+        return False
+    items = rv.values() if all(isinstance(k, int) for k in rv) else [rv]
+    return all(set(i) <= {"FLAGS", "UID"} for i in items)
+
+
+def _decoded(v):
+    import email.header
+    if not isinstance(v, bytes):
+        return v
+    s = v.decode("utf-8", "replace")
+    try:
+        return str(email.header.make_header(email.header.decode_header(s)))
+    except Exception:
+        return s
+
+
+def _same_text(rv, dv, ctx):
+    return isinstance(rv, bytes) and isinstance(dv, bytes) and _decoded(rv) == _decoded(dv)
+
+
+def _rampart_status(status, code=None):
+    def check(rv, dv, ctx):
+        r = ctx.answers["rampart"]
+        return r.get("status") == status and (code is None or r.get("code") == (code,))
+    return check
+
+
+def _readonly_refused(rv, dv, ctx):
+    return ctx.readonly and _rampart_status("NO", "READ-ONLY")(rv, dv, ctx)
+
+
+def _rampart_stricter(rv, dv, ctx):
+    return ctx.answers["rampart"].get("status") == "BAD" and ctx.answers["dovecot"].get("status") == "OK"
+
+
+def _dovecot_extra_crlf(rv, dv, ctx):
+    return isinstance(rv, bytes) and isinstance(dv, bytes) and rv.endswith(b"--") and dv == rv + b"\r\n"
+
+
+NO_DATE_SEQS = set()  # sequence numbers (at load) of corpus messages without Date:
+
+
+def _no_date_only(rv, dv, ctx):
+    return isinstance(rv, frozenset) and isinstance(dv, frozenset) and (rv ^ dv) <= NO_DATE_SEQS
+
+
+def _only_recent_flag(rv, dv, ctx):
+    if isinstance(rv, frozenset) and isinstance(dv, frozenset):
+        return (rv ^ dv) <= {"\\Recent"}
+    return True  # RECENT counts
+
+
+def _placeholder_parent(rv, dv, ctx):
+    return (isinstance(rv, tuple) and isinstance(dv, tuple) and rv[0] == dv[0]
+            and (dv[1] - rv[1]) <= {"\\NOSELECT"} and not (rv[1] - dv[1]))
+
+
+SPECIAL_USE = {"\\ALL", "\\ARCHIVE", "\\DRAFTS", "\\FLAGGED", "\\JUNK", "\\SENT", "\\TRASH"}
+
+
+def _special_use_only(rv, dv, ctx):
+    return (isinstance(rv, tuple) and isinstance(dv, tuple) and rv[0] == dv[0]
+            and (rv[1] ^ dv[1]) <= SPECIAL_USE)
+
+
 ALLOWED = [
+    {"path": r"FLAGS|untagged\.OK(\[PERMANENTFLAGS\])?", "when": _keywords_only,
+     "reason": "FLAGS/PERMANENTFLAGS must list the system flags; which keywords they list is the server's choice (RFC 3501 7.2.6)"},
+    {"path": r"untagged\.OK(\[CLOSED\])?", "when": _only_code("CLOSED"),
+     "reason": "Dovecot announces [CLOSED] (RFC 7162 3.2.11) on re-SELECT even without QRESYNC; clients ignore unknown codes"},
+    {"path": r"untagged\.OK(\[HIGHESTMODSEQ\])?", "when": _only_code("HIGHESTMODSEQ"),
+     "reason": "a CONDSTORE server sends [HIGHESTMODSEQ] on every SELECT/EXAMINE (RFC 7162 3.1.2.1); Dovecot only once enabled"},
+    {"path": r"code", "when": _only_code("CLIENTBUG"),
+     "reason": "[CLIENTBUG] (RFC 5530) is an optional hint (Dovecot: STATUS of the selected mailbox)"},
+    {"path": r"code", "when": _only_code("NONEXISTENT"),
+     "reason": "[NONEXISTENT] (RFC 5530) is optional; the NO status is what matters"},
+    {"path": r"RECENT", "when": _recent_update_not_needed,
+     "reason": "a RECENT repeating the known count, or one after expunges only, is optional (RFC 3501 7.3.2, 7.4.1)"},
+    {"path": r"FETCH\[\d+\]\.UID", "when": _extra_uid,
+     "reason": "a server may add UID to any FETCH response (RFC 3501 7.4.2); Rampart does in unsolicited ones"},
+    {"path": r"FETCH(\[\d+\])?", "cmd": r"^(UID )?STORE \S+ [+-]?FLAGS \(", "when": _store_unchanged,
+     "reason": "STORE may report flags of messages it did not change (RFC 3501 6.4.6 'normally'); Dovecot reports changed ones only"},
+    {"path": r"FETCH\[\d+\]\.ENVELOPE\[\d+\](\[\d+\]\[0\])?", "when": _same_text,
+     "reason": "README: display names go out re-encoded as RFC 2047 words; equal once decoded"},
+    {"path": r"status|code|EXPUNGE|FETCH", "cmd": r"^(UID )?(STORE|EXPUNGE)", "when": _readonly_refused,
+     "reason": "EXAMINE forbids changes (RFC 3501 6.3.2); Rampart says NO [READ-ONLY], Dovecot OK without changing anything"},
+    {"path": r"status|code|EXPUNGE|untagged\.OK", "cmd": r"^(UID )?MOVE ", "when": _readonly_refused,
+     "reason": "Dovecot MOVEs out of an EXAMINEd mailbox, against RFC 3501 6.3.2; Rampart's NO [READ-ONLY] is right"},
+    {"path": r"status|code|SEARCH", "cmd": r"CHARSET (?!(UTF-8|US-ASCII) )", "when": _rampart_status("NO", "BADCHARSET"),
+     "reason": "only US-ASCII (and UTF-8, RFC 9051) must be supported in SEARCH CHARSET (RFC 3501 6.4.4)"},
+    {"path": r"status|FETCH|SEARCH",
+     "cmd": r"BODY(\.PEEK)?\[(\d+\.)*0[].]|^STORE \S+ [+-]?FLAGS(\.SILENT)?$|ON 31-Feb-",
+     "when": _rampart_stricter,
+     "reason": "not valid RFC 3501 syntax/values (section-part is nz-number; store-att-flags needs flags; no 31 Feb); BAD is right, Dovecot is lenient"},
+    {"path": r"FETCH\[\d+\]\.BODY\[[\d.]+\]", "when": _dovecot_extra_crlf,
+     "reason": "Dovecot adds the CRLF after a nested close-delimiter, which belongs to the outer delimiter (RFC 2046 5.1.1)"},
+    {"path": r"SEARCH", "cmd": r"^SEARCH SENT(BEFORE|ON|SINCE) ", "when": _no_date_only,
+     "reason": "a message without Date: has no sent date; RFC 3501 6.4.4 leaves SENT* undefined for it (Dovecot uses 1970)"},
+    {"path": r"FETCH\[\d+\]\.FLAGS|RECENT(\[\d+\])?", "scenario": r"two-sessions", "when": _only_recent_flag,
+     "reason": "with several sessions on a mailbox it is undefined which one sees \\Recent (RFC 3501 2.3.2)"},
+    {"path": r"status", "cmd": r"^STORE \S+ \+FLAGS \(\\Recent\)$", "when": _rampart_status("OK"),
+     "reason": "clients cannot alter \\Recent (RFC 3501 2.3.2): Dovecot refuses with BAD, Rampart ignores it; either keeps it unchanged"},
+    {"path": r"LIST\[.*\]", "when": _placeholder_parent,
+     "reason": "CREATE a/b may create a/ as a real mailbox or a \\Noselect placeholder (RFC 3501 6.3.3)"},
+    {"path": r"LSUB\[.*\]", "when": _special_use_only,
+     "reason": "special-use attributes are defined for LIST (RFC 6154 2); their presence in LSUB is optional"},
 ]
 
 
@@ -547,8 +697,8 @@ def normalise(untagged_raw, tagged_raw):
             out["SEARCH"] = frozenset(r[1])
         elif kind in ("LIST", "LSUB"):
             _, attrs, delim, name = r
-            entry = (as_text(name), as_text(delim), frozenset(a.upper() for a in attrs if isinstance(a, str)))
-            out.setdefault(kind, set()).add(entry)
+            attrs = frozenset(a.upper() for a in attrs if isinstance(a, str))
+            out.setdefault(kind, {})[as_text(name)] = (as_text(delim), attrs)
         elif kind == "MBSTATUS":
             _, name, items = r
             d = {}
@@ -576,7 +726,7 @@ def diff(a, b, path=""):
     """Yields (path, a, b) for every difference between two normalised values."""
     if isinstance(a, dict) and isinstance(b, dict):
         for k in sorted(set(a) | set(b), key=lambda x: (str(type(x)), x)):
-            p = "%s[%s]" % (path, k) if isinstance(k, int) or path.endswith(("FETCH", "OK", "STATUS")) \
+            p = "%s[%s]" % (path, k) if isinstance(k, int) or path.endswith(("FETCH", "OK", "STATUS", "LIST", "LSUB")) \
                 else ("%s.%s" % (path, k) if path else str(k))
             yield from diff(a.get(k, MISSING), b.get(k, MISSING), p)
         return
@@ -588,13 +738,20 @@ def diff(a, b, path=""):
         yield (path, a, b)
 
 
-def allowed(path, command, r, d):
+class Ctx:
+    def __init__(self, **kw):
+        self.__dict__.update(kw)
+
+
+def allowed(path, rv, dv, ctx):
     for entry in ALLOWED:
         if not re.fullmatch(entry["path"], path):
             continue
-        if "cmd" in entry and not re.search(entry["cmd"], command):
+        if "cmd" in entry and not re.search(entry["cmd"], ctx.command):
             continue
-        if "when" in entry and not entry["when"](r, d):
+        if "scenario" in entry and not re.fullmatch(entry["scenario"], ctx.scenario):
+            continue
+        if "when" in entry and not entry["when"](rv, dv, ctx):
             continue
         return entry["reason"]
     return None
@@ -640,6 +797,7 @@ class Side:
         self.name, self.addr, self.tls, self.sni = name, addr, tls, sni
         self.sessions = {}
         self.dead = {}
+        self.recent = {}  # session -> last RECENT count reported to it
 
 
 class Runner:
@@ -653,12 +811,15 @@ class Runner:
         self.stepn = 0
         self.records = []
         self.verbose = bool(os.environ.get("VERBOSE"))
+        self.readonly = {}
 
     # sessions
     def open(self, sess):
         """Opens session `sess` on both servers and logs in (one step)."""
+        self.readonly[sess] = False
         for side in self.sides:
             side.dead.pop(sess, None)
+            side.recent.pop(sess, None)
             try:
                 side.sessions[sess] = Conn(side.addr, side.tls, side.sni)
             except (ServerGone, OSError) as e:
@@ -688,10 +849,11 @@ class Runner:
         pieces = [p.encode() if isinstance(p, str) else p for p in pieces]
         text = show_as or "".join(repr(p) if isinstance(p, Literal) else p.decode("utf-8", "replace")
                                   for p in pieces)
-        answers = []
+        answers, raws = [], []
         for side in self.sides:
             if sess in side.dead:
                 answers.append({"error": "session unusable: " + side.dead[sess]})
+                raws.append(b"")
                 continue
             conn = side.sessions[sess]
             try:
@@ -699,17 +861,31 @@ class Runner:
             except ServerGone as e:
                 side.dead[sess] = str(e)
                 answers.append({"error": str(e)})
+                raws.append(b"")
                 continue
+            raws.append(b"".join(untagged) + tagged)
             try:
                 answers.append(normalise(untagged, tagged))
             except (ParseError, IndexError, ValueError) as e:
-                answers.append({"error": "unparsable answer: %s" % e,
-                                "raw": b"".join(untagged) + tagged})
+                answers.append({"error": "unparsable answer: %s" % e, "raw": raws[-1]})
         r, d = answers
+        ctx = Ctx(command=text, scenario=self.scenario,
+                  answers={"rampart": r, "dovecot": d},
+                  last_recent={s.name: s.recent.get(sess) for s in self.sides},
+                  readonly=self.readonly.get(sess, False))
+        for side, a in zip(self.sides, answers):
+            if a.get("RECENT"):
+                side.recent[sess] = a["RECENT"][-1]
+        m = re.match(r"(SELECT|EXAMINE) ", text)
+        if m:
+            self.readonly[sess] = m.group(1) == "EXAMINE"
         diffs, excused = [], []
         for path, rv, dv in diff(r, d):
-            why = allowed(path, text, rv, dv)
+            why = allowed(path, rv, dv, ctx)
             (excused if why else diffs).append((path, rv, dv, why))
+        for side, a in zip(self.sides, answers):  # a dead or garbled server never passes
+            if "error" in a and not any(p == "error" for p, _, _, _ in diffs):
+                diffs.append(("error", r.get("error", MISSING), d.get("error", MISSING), None))
         ok = not diffs
         if ok:
             self.passed += 1
@@ -721,6 +897,7 @@ class Runner:
             "differences": [{"path": p, "rampart": jsonable(a), "dovecot": jsonable(b)} for p, a, b, _ in diffs],
             "allowed": [{"path": p, "reason": w} for p, _, _, w in excused],
             "rampart": jsonable(r), "dovecot": jsonable(d),
+            "raw": {"rampart": jsonable(raws[0]), "dovecot": jsonable(raws[1])},
         })
         if not ok:
             print("FAIL [%s] session %s: %s" % (where, sess, text))
@@ -760,6 +937,32 @@ LOAD = {
 }
 
 
+def mime_sections(data):
+    """The section specs that exist in a message, from its MIME tree (RFC 3501 6.4.5)."""
+    import email
+    import email.policy
+    msg = email.message_from_bytes(data, policy=email.policy.compat32)
+
+    def walk(m, prefix):
+        out = []
+        if m.is_multipart():
+            for i, sub in enumerate(m.get_payload(), 1):
+                p = prefix + str(i)
+                out += [p, p + ".MIME"]
+                if sub.get_content_type() == "message/rfc822":
+                    out += [p + ".HEADER", p + ".TEXT", p + ".HEADER.FIELDS (SUBJECT)"]
+                    inner = sub.get_payload(0) if sub.is_multipart() else None
+                    if inner is not None:
+                        out += walk(inner, p + ".")
+                elif sub.is_multipart():
+                    out += walk(sub, p + ".")
+        else:
+            out.append(prefix + "1")
+        return out
+
+    return walk(msg, "")
+
+
 def load_corpus(paths):
     files = []
     for p in paths:
@@ -780,16 +983,18 @@ def load_corpus(paths):
 
 # --- scripts ----------------------------------------------------------------------
 
-SECTIONS = [
-    "", "HEADER", "TEXT", "1", "1.1", "1.2", "2", "3", "1.MIME", "2.MIME", "1.1.MIME",
-    "1.2.HEADER", "1.2.TEXT", "1.2.1", "1.2.MIME", "2.1", "3.HEADER", "3.TEXT", "3.1",
-    "HEADER.FIELDS (FROM SUBJECT)", "HEADER.FIELDS.NOT (FROM SUBJECT DATE)",
-    "HEADER.FIELDS (X-NONEXISTENT)", "1.2.HEADER.FIELDS (SUBJECT)", "3.HEADER.FIELDS (from)",
-]
+# Every message: these, then every section its MIME tree has, then the partials.
+COMMON_SECTIONS = ["", "HEADER", "TEXT", "HEADER.FIELDS (FROM SUBJECT)",
+                   "HEADER.FIELDS.NOT (FROM SUBJECT DATE)", "HEADER.FIELDS (X-NONEXISTENT)"]
 PARTIALS = [
     "BODY.PEEK[]<0.10>", "BODY.PEEK[]<5.20>", "BODY.PEEK[TEXT]<0.10>", "BODY.PEEK[1]<2.8>",
     "BODY.PEEK[]<100000.10>", "BODY.PEEK[HEADER.FIELDS (FROM SUBJECT)]<0.10>",
 ]
+# Sections that do not exist or make no sense (HEADER/TEXT of a part that is not
+# message/rfc822), asked of a single-part message, a multipart one and nested.eml.
+EDGE_SECTIONS = ["1.MIME", "2", "1.1", "9", "2.1", "3.HEADER", "3.TEXT", "3.HEADER.FIELDS (FROM)",
+                 "1.2.HEADER", "1.2.TEXT", "1.2.1", "2.MIME", "1.HEADER", "1.TEXT"]
+EDGE_MESSAGES = ["01-plain.eml", "03-mixed-attachments.eml", "nested.eml"]
 
 
 def append_all(r, sess, mailbox, corpus):
@@ -836,15 +1041,17 @@ def scenario_mailboxes(r, corpus):
 
 
 def scenario_fetch(r, corpus):
-    n = len(corpus)
     r.open("A")
     setup_mailbox(r, "A", "diff-fetch", corpus)
     r.step("A", "SELECT diff-fetch")
-    for i in range(1, n + 1):
+    for i, (name, data, _, _) in enumerate(corpus, 1):
         r.step("A", "FETCH %d (UID FLAGS INTERNALDATE RFC822.SIZE ENVELOPE)" % i)
         r.step("A", "FETCH %d BODYSTRUCTURE" % i)
         r.step("A", "FETCH %d BODY" % i)
-        for s in SECTIONS:
+        sections = COMMON_SECTIONS + mime_sections(data)
+        if name in EDGE_MESSAGES:
+            sections += [s for s in EDGE_SECTIONS if s not in sections]
+        for s in sections:
             r.step("A", "FETCH %d BODY.PEEK[%s]" % (i, s))
         for s in PARTIALS:
             r.step("A", "FETCH %d %s" % (i, s))
@@ -891,6 +1098,7 @@ def scenario_seen(r, corpus):
     r.step("A", "FETCH 8 (FLAGS BODY[1])")
     r.step("A", "FETCH 10 BODY[]<0.5>")
     r.step("A", "FETCH 1 BODY[]")
+    r.step("A", "UID FETCH 12 BODY[1.MIME]")
     r.step("A", "FETCH 1:* FLAGS")
     r.step("A", "STORE 1:* -FLAGS.SILENT (\\Seen)")
     r.step("A", "EXAMINE diff-seen")
@@ -903,16 +1111,17 @@ def scenario_seen(r, corpus):
 
 
 SEARCHES = [
-    "ALL", "ANSWERED", 'BCC "hidden"', "BEFORE 04-Nov-2026", 'BODY "zebracorn"', "BODY ship",
-    "BODY Hallo", 'CC "carol"', "CC dan", "DELETED", "DRAFT", "FLAGGED", 'FROM "alice"', "FROM Alice",
+    "ALL", "ANSWERED", 'BCC "hidden"', "BEFORE 04-Nov-2026", 'BODY "zebracorn"', "BODY ship", "BODY Notes",
+    "BODY Welt", "BODY 1.09", 'CC "carol"', "CC dan", "DELETED", "DRAFT", "FLAGGED", 'FROM "alice"', "FROM Alice",
     "FROM example.test", 'HEADER "Message-ID" "plain-1"', 'HEADER X-Priority ""', 'HEADER X-Mailer ""',
     "HEADER Subject digest", "KEYWORD $Forwarded", "KEYWORD $Label1", "KEYWORD Important", "KEYWORD Nonexistent",
     "LARGER 1000", "LARGER 300", "NEW", "NOT SEEN", "NOT 1:3", "OLD", "ON 02-Nov-2026", "ON 04-Nov-2026",
     "OR FLAGGED DRAFT", "OR OR SEEN FLAGGED DELETED", "RECENT", "SEEN", "SENTBEFORE 04-Nov-2026",
     "SENTON 01-Nov-2026", "SENTON 02-Nov-2026", "SENTON 03-Nov-2026", "SENTSINCE 09-Nov-2026",
-    "SINCE 10-Nov-2026", "SMALLER 300", "SMALLER 500", 'SUBJECT "numbers"', "SUBJECT digest",
-    "SUBJECT cafe", "SUBJECT menu", "SUBJECT folded", 'SUBJECT "folded subject"', "SUBJECT FWD:",
-    'TEXT "zebracorn"', "TEXT Quarterly", "TEXT ship", "TEXT epilogue", "TEXT logo-3",
+    "SENTBEFORE 1-Nov-2026", "SINCE 10-Nov-2026", "SINCE 4-Nov-2026", "SMALLER 300", "SMALLER 500",
+    'SUBJECT "numbers"', "SUBJECT digest", "SUBJECT menu", "SUBJECT folded", 'SUBJECT "folded subject"',
+    'SUBJECT "folded  subject"', "SUBJECT FWD:", 'TEXT "zebracorn"', "TEXT Quarterly", "TEXT ship",
+    "TEXT epilogue", "TEXT logo-3", "TEXT report.pdf", "TEXT rates", "TEXT forwarded",
     "TO bob", "TO friends", "TO undisclosed", "TO a@x.test", "TO b@y.test", "TO solo", "TO ivan",
     "UID 2:4", "UID 5,1", "UID *", "UID 100:*",
     "UNANSWERED", "UNDELETED", "UNDRAFT", "UNFLAGGED", "UNKEYWORD $Forwarded", "UNKEYWORD Nonexistent", "UNSEEN",
@@ -921,14 +1130,14 @@ SEARCHES = [
     "SEEN UNSEEN", "SUBJECT \"\"", "BODY \"\"", "HEADER \"\" \"\"", "LARGER 0", "SMALLER 0",
     "CHARSET US-ASCII ALL", "CHARSET us-ascii SUBJECT numbers", "CHARSET UTF-8 TEXT zebracorn",
     "CHARSET X-UNKNOWN ALL", "BOGUS", "BEFORE 2026-11-04", "ON 31-Feb-2026", "UID", "LARGER -1",
-    "SENTBEFORE 1-Nov-2026", "SINCE 4-Nov-2026", "NOT", "OR SEEN", "()", "1:*",
+    "NOT", "OR SEEN", "()", "1:*",
     "HEADER To undisclosed-recipients", "HEADER From Pirard", "HEADER CONTENT-TYPE digest",
 ]
 UTF8_SEARCHES = [
     ("SUBJECT", "Überprüfung"), ("SUBJECT", "café"), ("SUBJECT", "Grüße"), ("FROM", "Jörg"),
     ("FROM", "André"), ("TO", "Zoë"), ("TO", "山田"), ("BODY", "Köln"), ("BODY", "Hallö"),
     ("TEXT", "Café"), ("BODY", "größer"), ("SUBJECT", "März"), ("FROM", "Groß"), ("TEXT", "€"),
-    ("BODY", "Überprüfung der"),
+    ("BODY", "Überprüfung der"), ("TEXT", "Grüße.bin"),
 ]
 
 
@@ -969,13 +1178,16 @@ def scenario_store(r, corpus):
         "STORE 2:4 +FLAGS ($Forwarded)", "STORE 2:4 -FLAGS.SILENT ($Forwarded)", "FETCH 2:4 FLAGS",
         "STORE 3 +FLAGS (\\Seen \\Seen)", "STORE 3 +FLAGS ()", "STORE 3 FLAGS ()", "STORE 3 -FLAGS (\\Deleted)",
         "STORE 5 +FLAGS (NonJunk $MDNSent)", "STORE 5 +FLAGS (nonjunk)", "STORE 5 -FLAGS (NONJUNK)",
+        "FETCH 5 FLAGS",
         "STORE 6 +FLAGS (\\seen \\FLAGGED)", "STORE 6 FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft)",
         "UID STORE 3 +FLAGS (\\Flagged)", "UID STORE 3,5 -FLAGS.SILENT (\\Flagged)", "UID STORE 7:8 FLAGS (kw1 kw2)",
         "UID STORE 99 +FLAGS (\\Seen)", "STORE 99 +FLAGS (\\Seen)", "STORE 0 +FLAGS (\\Seen)",
-        "STORE 1 +FLAGS (\\Recent)", "STORE 1 +FLAGS (\\Bogus)", "STORE 1 +FLAGS \\Seen",
-        "STORE 1 +FLAGS (\\Seen", "STORE 1 FLAG (\\Seen)", "STORE 1 +FLAGS.SILENT",
+        "STORE 1 +FLAGS \\Seen", "STORE 1 +FLAGS (\\Seen", "STORE 1 FLAG (\\Seen)", "STORE 1 +FLAGS.SILENT",
         "STORE * FLAGS ()", "STORE 1:* +FLAGS.SILENT (\\Seen)", "FETCH 1:* FLAGS",
         "STORE 1:3 -FLAGS (\\Seen)", "STORE 1:* FLAGS (\\Flagged)",
+        # flags a client may not set: \Recent (RFC 3501 2.3.2), undefined \-flags (RFC 3501 9, flag-extension)
+        "STORE 13 FLAGS ()", "STORE 13 +FLAGS (\\Recent)", "FETCH 13 FLAGS", "STORE 13 +FLAGS (\\Bogus)",
+        "FETCH 13 FLAGS",
     ]
     for s in script:
         r.step("A", s)
@@ -996,7 +1208,7 @@ def scenario_copymove(r, corpus):
     script = [
         "COPY 1:2 diff-dest", "UID COPY 4 diff-dest", "COPY 1 diff-nonexistent", "COPY 99 diff-dest",
         "UID COPY 99 diff-dest", "MOVE 3 diff-dest", "FETCH 1:4 (UID)", "UID MOVE 5:6 diff-dest",
-        "FETCH 1:* (UID FLAGS)", "MOVE 1 diff-nonexistent", "UID MOVE 99 diff-dest",
+        "FETCH 1:* (UID FLAGS)", "MOVE 1 diff-nonexistent", "UID MOVE 99 diff-dest", "MOVE 99 diff-dest",
         "MOVE 2,4 diff-dest", "COPY 1 diff-copy", "FETCH 1:* (UID)", "MOVE 1 diff-copy", "FETCH 1:* (UID)",
         "STATUS diff-dest (MESSAGES RECENT UIDNEXT UNSEEN)", "COPY 1:* INBOX",
     ]
@@ -1007,9 +1219,8 @@ def scenario_copymove(r, corpus):
     r.step("B", "FETCH 1:* (UID FLAGS INTERNALDATE RFC822.SIZE ENVELOPE)")
     r.step("B", "FETCH 1:* BODY.PEEK[HEADER.FIELDS (MESSAGE-ID)]")
     r.step("B", "EXAMINE diff-copy")
-    r.step("B", "MOVE 1 diff-dest")
     r.step("B", "COPY 1 diff-dest")
-    r.step("A", "NOOP")
+    r.step("B", "MOVE 1 diff-dest")  # read-only source: last, as Dovecot does move
     r.close("B")
     r.close("A")
 
@@ -1041,6 +1252,9 @@ def scenario_expunge(r, corpus):
 
 
 def scenario_two_sessions(r, corpus):
+    # Sessions A and B (later C) on one mailbox. Where RFC 3501 lets a server
+    # report another session's change either before or after a command's own
+    # output, the observing session sends NOOP first, so both servers agree.
     r.open("A")
     setup_mailbox(r, "A", "diff-two", corpus[:6])
     r.step("A", "SELECT diff-two")
@@ -1048,28 +1262,27 @@ def scenario_two_sessions(r, corpus):
     r.step("B", "SELECT diff-two")
     extra = corpus[6][1]
     script = [
-        # flags stored by both are merged, each sees the other's at its next command
+        # flags stored by both are merged; each sees the other's at its next command
         ("A", "STORE 1 +FLAGS (\\Flagged)"), ("B", "STORE 1 +FLAGS (\\Answered)"), ("A", "NOOP"),
         ("B", "FETCH 1 FLAGS"), ("A", "FETCH 1 FLAGS"),
         ("A", "STORE 2 +FLAGS (kwA)"), ("B", "STORE 2 +FLAGS (kwB)"), ("A", "NOOP"), ("B", "NOOP"),
         ("A", "FETCH 2 FLAGS"), ("B", "FETCH 2 FLAGS"),
-        ("A", "STORE 3 +FLAGS.SILENT (\\Seen)"), ("B", "FETCH 3 FLAGS"), ("A", "NOOP"),
-        ("B", "STORE 3 -FLAGS.SILENT (\\Seen)"), ("A", "SEARCH SEEN"), ("A", "FETCH 3 FLAGS"),
-        # an expunge in A: B learns of it at NOOP, never during FETCH, STORE or SEARCH
-        ("A", "STORE 4 +FLAGS.SILENT (\\Deleted)"), ("A", "EXPUNGE"),
-        ("B", "FETCH 1:* (UID)"), ("B", "STORE 1 +FLAGS.SILENT (\\Draft)"), ("B", "SEARCH ALL"),
-        ("B", "UID SEARCH ALL"), ("B", "NOOP"), ("B", "FETCH 1:* (UID)"), ("A", "NOOP"),
+        ("A", "STORE 3 +FLAGS.SILENT (\\Seen)"), ("B", "NOOP"), ("B", "FETCH 3 FLAGS"),
+        ("B", "STORE 3 -FLAGS.SILENT (\\Seen)"), ("A", "NOOP"), ("A", "SEARCH SEEN"), ("A", "FETCH 3 FLAGS"),
+        # an expunge in A: B learns of it at NOOP, never during FETCH, STORE or SEARCH (RFC 3501 7.4.1)
+        ("A", "STORE 4 +FLAGS.SILENT (\\Deleted)"), ("B", "NOOP"), ("A", "EXPUNGE"),
+        ("B", "FETCH 1:* (UID)"), ("B", "STORE 5 +FLAGS (\\Draft)"), ("B", "SEARCH ALL"),
+        ("B", "FETCH 4 (UID FLAGS)"), ("B", "NOOP"), ("B", "FETCH 1:* (UID)"), ("A", "NOOP"),
         # an APPEND to the selected mailbox: EXISTS for the appender and the other session
         ("A", ["APPEND diff-two (\\Seen) \"20-Nov-2026 12:00:00 +0000\" ", Literal(extra)]),
         ("A", "FETCH * (UID FLAGS)"), ("B", "NOOP"), ("B", "FETCH * (UID FLAGS)"),
         ("B", ["APPEND diff-two () \"21-Nov-2026 12:00:00 +0000\" ", Literal(extra)]),
         ("A", "CHECK"), ("A", "FETCH 1:* (UID)"),
-        # B expunges while A changes flags
+        # B expunges while A changes flags of the same message
         ("B", "STORE 1 +FLAGS.SILENT (\\Deleted)"), ("A", "STORE 1 +FLAGS (\\Seen)"), ("B", "EXPUNGE"),
         ("A", "FETCH 1 FLAGS"), ("A", "NOOP"), ("A", "FETCH 1:* (UID FLAGS)"),
-        # a copy into the mailbox selected by the other session
-        ("A", "CREATE diff-two-src"), ("A", "COPY 1 diff-two-src"),
-        ("B", "NOOP"),
+        # copies into the mailbox from a third session
+        ("A", "CREATE diff-two-src"), ("A", "COPY 1 diff-two-src"), ("B", "NOOP"),
     ]
     for sess, cmd in script:
         if isinstance(cmd, list):
@@ -1082,7 +1295,9 @@ def scenario_two_sessions(r, corpus):
     r.step("B", "NOOP")
     r.step("A", "NOOP")
     r.step("C", "MOVE 1 diff-two")
+    r.step("B", "NOOP")
     r.step("B", "FETCH 1:* (UID FLAGS)")
+    r.step("A", "NOOP")
     r.step("C", "EXAMINE diff-two")
     r.step("A", "STORE 1 FLAGS (\\Answered)")
     r.step("C", "NOOP")
@@ -1116,6 +1331,9 @@ def main():
                     help="also write every step, parsed, as JSON lines to this file")
     args = ap.parse_args()
     corpus = load_corpus(args.corpus)
+    for i, (_, data, _, _) in enumerate(corpus, 1):
+        if not re.search(rb"(?im)^date:", data.split(b"\r\n\r\n", 1)[0]):
+            NO_DATE_SEQS.add(i)
     only = [s for s in os.environ.get("ONLY", "").split(",") if s]
     r = Runner(args)
     t0 = time.monotonic()
@@ -1134,9 +1352,9 @@ def main():
         with open(args.json, "w") as fh:
             for rec in r.records:
                 fh.write(json.dumps(rec, ensure_ascii=False) + "\n")
-    excused = sum(1 for rec in r.records if rec["allowed"])
-    print("\n%d passed, %d failed (%d steps with allowed differences only; %.1f s)"
-          % (r.passed, r.failed, excused, time.monotonic() - t0))
+    excused = sum(1 for rec in r.records if rec["allowed"] and rec["ok"])
+    print("\n%d steps passed only thanks to ALLOWED entries; %.1f s" % (excused, time.monotonic() - t0))
+    print("%d passed, %d failed" % (r.passed, r.failed))
     return 0 if r.failed == 0 else 1
 
 

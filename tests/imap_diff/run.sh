@@ -7,7 +7,7 @@
 #   RAMPART_DIFF_DATABASE_URL=postgres://postgres@127.0.0.1/test bash tests/imap_diff/run.sh
 #       PostgreSQL: a fresh database is created on that server for the run
 #       (named rampart_imapdiff_<random>) and dropped afterwards.
-#   RAMPART_BIN=path/to/rampart ...                # default target/debug/rampart (never built here)
+#   RAMPART_DIFF_BIN=path/to/rampart ...           # default target/debug/rampart (never built here)
 #   KEEP=1 ...                                     # keep the temp dir (configs, logs)
 #   ONLY=fetch,search ...                          # run only these scenarios
 #   VERBOSE=1 ...                                  # print every step's parsed answers
@@ -17,7 +17,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 HERE=tests/imap_diff
-BIN=${RAMPART_BIN:-target/debug/rampart}
+BIN=${RAMPART_DIFF_BIN:-target/debug/rampart}
 HOSTNAME_=imapdiff.example.test
 USER_ADDR=alice@example.test
 USER_PASS="alice password"
@@ -62,6 +62,16 @@ print(*[s.getsockname()[1] for s in socks])
 PY
 )
 
+# Rampart reads every RAMPART_* variable as a config override (RAMPART_DIFF_*
+# would be refused as unknown keys): run it without them, RAMPART_LOG aside.
+UNSET=()
+for v in $(compgen -e | grep '^RAMPART_' | grep -v '^RAMPART_LOG$' || true); do UNSET+=(-u "$v"); done
+rampart() { env "${UNSET[@]}" "$BIN" "$@"; }
+
+# A private copy of the binary: a rebuild during the run must not change it.
+cp "$BIN" "$WORK/rampart-bin"
+BIN="$WORK/rampart-bin"
+
 # --- Dovecot ----------------------------------------------------------------
 D="$WORK/dovecot"
 mkdir -p "$D/run" "$D/state" "$D/home/alice"
@@ -95,10 +105,13 @@ userdb {
   driver = passwd-file
   args = username_format=%u $D/users
 }
-# Same hierarchy delimiter and special-use mailboxes as Rampart.
+# Same hierarchy delimiter, special-use mailboxes and subscriptions as Rampart.
 namespace inbox {
   inbox = yes
   separator = /
+  mailbox INBOX {
+    auto = subscribe
+  }
   mailbox Sent {
     auto = subscribe
     special_use = \Sent
@@ -171,7 +184,7 @@ nameservers = ["127.0.0.1:9"]
 check_interval_seconds = 0
 CONF
 log "starting rampart ($BIN, database ${DB_URL%%:*}) imaps 127.0.0.1:$P_IMAPS"
-RAMPART_LOG=${RAMPART_LOG:-warn} "$BIN" --config "$R/rampart.toml" serve 2>"$R/server.log" & RPID=$!
+RAMPART_LOG=${RAMPART_LOG:-warn} rampart --config "$R/rampart.toml" serve 2>"$R/server.log" & RPID=$!
 
 # --- wait for both (bounded) ------------------------------------------------
 up() { python3 -c 'import socket, sys; socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=1).close()' "$1" 2>/dev/null; }
@@ -187,7 +200,7 @@ done
 if [ -z "$d_up" ]; then echo "dovecot did not come up; its log:" >&2; tail -n 30 "$D/dovecot.log" >&2; exit 2; fi
 if [ -z "$r_up" ]; then echo "rampart did not come up; its log:" >&2; tail -n 30 "$R/server.log" >&2; exit 2; fi
 
-TOKEN=$("$BIN" --config "$R/rampart.toml" token create --role admin)
+TOKEN=$(rampart --config "$R/rampart.toml" token create --role admin)
 api() { curl -sf --max-time 30 -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' "$@"; }
 api -d '{"name":"example.test"}' "http://127.0.0.1:$P_HTTP/v1/domains" >/dev/null \
     || die "could not create the domain"
