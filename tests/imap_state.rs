@@ -277,3 +277,66 @@ async fn expunge_removes_only_what_is_deleted_now() {
     );
     s.stop().await;
 }
+
+#[tokio::test]
+async fn mailbox_names_travel_as_modified_utf7_and_are_stored_as_utf8() {
+    let s = server().await;
+    let mut a = session(&s).await;
+    let r = a.exchange("c CREATE Entw&APw-rfe").await;
+    assert!(r.last().unwrap().starts_with("c OK"), "{r:?}");
+    let r = a.exchange("l LIST \"\" Entw*").await;
+    assert_eq!(r[0], "* LIST (\\HasNoChildren) \"/\" Entw&APw-rfe", "{r:?}");
+    // Stored (and shown by the API) as UTF-8.
+    let alice = rampart::address::EmailAddress::parse(USER).unwrap();
+    let account = s.state.store.account(&alice).await.unwrap();
+    let names: Vec<String> = s
+        .state
+        .store
+        .mailboxes(account.id)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|m| m.name)
+        .collect();
+    assert!(names.contains(&"Entwürfe".to_string()), "{names:?}");
+    // Malformed modified UTF-7 is refused.
+    let r = a.exchange("d CREATE &Jjo").await;
+    assert!(r.last().unwrap().starts_with("d NO"), "{r:?}");
+    s.stop().await;
+}
+
+#[tokio::test]
+async fn quota_reports_the_accounts_storage() {
+    let s = server().await;
+    let mut a = session(&s).await;
+    let caps = a.exchange("c CAPABILITY").await;
+    assert!(
+        caps[0].contains(" QUOTA ") && caps[0].contains("QUOTA=RES-STORAGE"),
+        "{caps:?}"
+    );
+    // No quota: no root.
+    let r = a.exchange("q GETQUOTAROOT INBOX").await;
+    assert_eq!(r[0], "* QUOTAROOT INBOX", "{r:?}");
+    let r = s
+        .admin(reqwest::Method::PATCH, &format!("/v1/accounts/{USER}"))
+        .json(&serde_json::json!({ "quota_bytes": 10 * 1024 * 1024 }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    append(
+        &mut a,
+        "p",
+        "INBOX",
+        &format!("Subject: big\r\n\r\n{}\r\n", "x".repeat(3000)),
+    )
+    .await;
+    let r = a.exchange("r GETQUOTAROOT INBOX").await;
+    assert_eq!(r[0], "* QUOTAROOT INBOX \"\"", "{r:?}");
+    assert_eq!(r[1], "* QUOTA \"\" (STORAGE 3 10240)", "{r:?}");
+    let r = a.exchange("g GETQUOTA \"\"").await;
+    assert_eq!(r[0], "* QUOTA \"\" (STORAGE 3 10240)", "{r:?}");
+    let r = a.exchange("s SETQUOTA \"\" (STORAGE 1)").await;
+    assert!(r.last().unwrap().starts_with("s NO"), "{r:?}");
+    s.stop().await;
+}

@@ -28,13 +28,22 @@ CREATE TABLE expunged (
 CREATE INDEX expunged_by_modseq ON expunged(mailbox_id, modseq);
 
 CREATE FUNCTION rampart_message_modseq() RETURNS trigger AS $$
+DECLARE
+    seq BIGINT;
 BEGIN
+    -- MOVE re-homes a row (new mailbox and/or UID): a removal where it
+    -- was, an arrival where it is.
+    IF TG_OP = 'UPDATE' AND (NEW.mailbox_id <> OLD.mailbox_id OR NEW.uid <> OLD.uid) THEN
+        UPDATE mailboxes SET highestmodseq = highestmodseq + 1 WHERE id = OLD.mailbox_id
+        RETURNING highestmodseq INTO seq;
+        INSERT INTO expunged (mailbox_id, uid, modseq) VALUES (OLD.mailbox_id, OLD.uid, seq);
+    END IF;
     UPDATE mailboxes SET highestmodseq = highestmodseq + 1 WHERE id = NEW.mailbox_id
     RETURNING highestmodseq INTO NEW.modseq;
     RETURN NEW;
 END
 $$ LANGUAGE plpgsql;
-CREATE TRIGGER messages_modseq BEFORE INSERT OR UPDATE OF flags ON messages
+CREATE TRIGGER messages_modseq BEFORE INSERT OR UPDATE OF flags, mailbox_id, uid ON messages
     FOR EACH ROW EXECUTE FUNCTION rampart_message_modseq();
 
 CREATE FUNCTION rampart_message_expunged() RETURNS trigger AS $$

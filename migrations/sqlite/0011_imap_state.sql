@@ -37,6 +37,17 @@ CREATE TRIGGER messages_modseq_flags AFTER UPDATE OF flags ON messages BEGIN
     UPDATE messages SET modseq = (SELECT highestmodseq FROM mailboxes WHERE id = NEW.mailbox_id)
     WHERE id = NEW.id;
 END;
+-- MOVE re-homes a row (new mailbox and/or UID): a removal where it was,
+-- an arrival where it is.
+CREATE TRIGGER messages_modseq_move AFTER UPDATE OF mailbox_id, uid ON messages
+WHEN OLD.mailbox_id <> NEW.mailbox_id OR OLD.uid <> NEW.uid BEGIN
+    UPDATE mailboxes SET highestmodseq = highestmodseq + 1 WHERE id = OLD.mailbox_id;
+    INSERT INTO expunged (mailbox_id, uid, modseq)
+    SELECT OLD.mailbox_id, OLD.uid, highestmodseq FROM mailboxes WHERE id = OLD.mailbox_id;
+    UPDATE mailboxes SET highestmodseq = highestmodseq + 1 WHERE id = NEW.mailbox_id;
+    UPDATE messages SET modseq = (SELECT highestmodseq FROM mailboxes WHERE id = NEW.mailbox_id)
+    WHERE id = NEW.id;
+END;
 CREATE TRIGGER messages_modseq_delete AFTER DELETE ON messages BEGIN
     UPDATE mailboxes SET highestmodseq = highestmodseq + 1 WHERE id = OLD.mailbox_id;
     INSERT INTO expunged (mailbox_id, uid, modseq)

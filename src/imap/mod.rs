@@ -11,3 +11,4 @@ pub mod mime;
 pub mod search;
 pub mod sequence;
 pub mod session;
+pub mod utf7;

@@ -14,10 +14,11 @@ use imap_codec::imap_types::auth::AuthMechanism;
 use imap_codec::imap_types::command::{
     Command, CommandBody, FetchModifier, SelectParameter, StoreModifier,
 };
-use imap_codec::imap_types::core::{IString, NString, QuotedChar, Tag, Vec1};
+use imap_codec::imap_types::core::{AString, IString, NString, QuotedChar, Tag, Vec1};
 use imap_codec::imap_types::extensions::binary::LiteralOrLiteral8;
 use imap_codec::imap_types::extensions::enable::CapabilityEnable;
 use imap_codec::imap_types::extensions::namespace::Namespace;
+use imap_codec::imap_types::extensions::quota::{QuotaGet, Resource};
 use imap_codec::imap_types::extensions::uidplus::{UidElement, UidSet};
 use imap_codec::imap_types::fetch::{
     MacroOrMessageDataItemNames, MessageDataItem, MessageDataItemName,
@@ -34,6 +35,7 @@ use imap_codec::imap_types::status::{StatusDataItem, StatusDataItemName};
 use super::fetch::{self, Msg};
 use super::search;
 use super::sequence::resolve;
+use super::utf7;
 use crate::access::SessionGuard;
 use crate::app::AppState;
 use crate::screening::login::{LoginError, Protocol, login};
@@ -239,15 +241,29 @@ fn other_code(name: &'static str) -> Code<'static> {
     Code::Other(CodeOther::unvalidated(name.as_bytes()))
 }
 
+/// The stored (UTF-8) name for a name on the wire (modified UTF-7); a
+/// name that is not valid modified UTF-7 is taken as it is, and then names
+/// no mailbox (CREATE and RENAME refuse it: [`new_mailbox_name`]).
 fn mailbox_name(m: &Mailbox<'_>) -> String {
     match m {
         Mailbox::Inbox => "INBOX".to_string(),
-        Mailbox::Other(o) => String::from_utf8_lossy(o.as_ref()).into_owned(),
+        Mailbox::Other(o) => {
+            let raw = String::from_utf8_lossy(o.as_ref());
+            utf7::decode(&raw).unwrap_or_else(|| raw.into_owned())
+        }
+    }
+}
+
+/// A name for a mailbox to be created: valid modified UTF-7 only.
+fn new_mailbox_name(m: &Mailbox<'_>) -> Option<String> {
+    match m {
+        Mailbox::Inbox => Some("INBOX".to_string()),
+        Mailbox::Other(o) => utf7::decode(&String::from_utf8_lossy(o.as_ref())),
     }
 }
 
 fn wire_mailbox(name: &str) -> Mailbox<'static> {
-    Mailbox::try_from(name.to_string()).unwrap_or(Mailbox::Inbox)
+    Mailbox::try_from(utf7::encode(name)).unwrap_or(Mailbox::Inbox)
 }
 
 /// A name a client may create: `/`-separated, no wildcards or controls.
@@ -397,7 +413,14 @@ impl Session {
             Capability::Id,
             Capability::Unselect,
         ]);
-        for extra in ["CHILDREN", "SPECIAL-USE", "CONDSTORE", "QRESYNC"] {
+        for extra in [
+            "CHILDREN",
+            "SPECIAL-USE",
+            "CONDSTORE",
+            "QRESYNC",
+            "QUOTA",
+            "QUOTA=RES-STORAGE",
+        ] {
             if let Ok(c) = Capability::try_from(extra) {
                 caps.push(c.into_static());
             }
@@ -645,6 +668,54 @@ impl Session {
         self.authed.as_ref().map(|a| a.id).unwrap_or_default()
     }
 
+    /// QUOTA (RFC 9208): one quota root, "", holding every mailbox of the
+    /// account, with the STORAGE resource in units of 1024 octets. An
+    /// account without a quota has no root.
+    async fn quota(&self, tag: &Tag<'_>, mailbox: Option<&Mailbox<'_>>, out: &mut Out) {
+        let (quota, used) = match self.state.store.quota_usage(self.account_id()).await {
+            Ok(q) => q,
+            Err(e) => return self.failed(out, tag, e),
+        };
+        let root = AString::try_from("").expect("empty astring");
+        if let Some(mailbox) = mailbox {
+            let name = mailbox_name(mailbox);
+            match self.state.store.mailbox(self.account_id(), &name).await {
+                Ok(Some(_)) => {}
+                Ok(None) => {
+                    return out.no(
+                        Some(tag),
+                        Some(other_code("NONEXISTENT")),
+                        "No such mailbox",
+                    );
+                }
+                Err(e) => return self.failed(out, tag, e),
+            }
+            out.data(Data::QuotaRoot {
+                mailbox: wire_mailbox(&name),
+                roots: quota.map(|_| root.clone()).into_iter().collect(),
+            });
+        } else if quota.is_none() {
+            return out.no(Some(tag), Some(other_code("NONEXISTENT")), "No quota");
+        }
+        if let Some(limit) = quota {
+            let kib = |bytes: i64| (bytes.max(0) as u64).div_ceil(1024);
+            let storage = QuotaGet::new(Resource::Storage, kib(used), kib(limit));
+            out.data(Data::Quota {
+                root,
+                quotas: Vec1::from(storage),
+            });
+        }
+        out.ok(
+            Some(tag),
+            None,
+            if mailbox.is_some() {
+                "GETQUOTAROOT completed"
+            } else {
+                "GETQUOTA completed"
+            },
+        );
+    }
+
     /// Takes flags just written (id, flags, modseq) into the snapshot.
     fn update_flags(&mut self, changes: &FlagChanges) {
         let Some(selected) = &mut self.selected else {
@@ -715,7 +786,7 @@ impl Session {
             CommandBody::Create { mailbox } => {
                 // A trailing delimiter only declares that names will be
                 // created under this one (RFC 3501 6.3.3).
-                let name = mailbox_name(&mailbox);
+                let name = new_mailbox_name(&mailbox).unwrap_or_default();
                 let name = match name.strip_suffix('/') {
                     Some(n) if !n.is_empty() => n.to_string(),
                     _ => name,
@@ -787,7 +858,10 @@ impl Session {
                 }
             }
             CommandBody::Rename { from, to } => {
-                let (from, to) = (mailbox_name(&from), mailbox_name(&to));
+                let (from, to) = (
+                    mailbox_name(&from),
+                    new_mailbox_name(&to).unwrap_or_default(),
+                );
                 if !valid_name(&to) || to == "INBOX" {
                     out.no(
                         Some(tag),
@@ -903,6 +977,28 @@ impl Session {
                 out.continuation("idling");
                 return After::Idle(tag.clone());
             }
+            CommandBody::GetQuotaRoot { mailbox } => {
+                self.quota(tag, Some(&mailbox), out).await;
+            }
+            CommandBody::GetQuota { root } => {
+                if !root.as_ref().is_empty() {
+                    out.no(
+                        Some(tag),
+                        Some(other_code("NONEXISTENT")),
+                        "No such quota root",
+                    );
+                } else {
+                    self.quota(tag, None, out).await;
+                }
+            }
+            CommandBody::SetQuota { .. } => {
+                // Quotas are set by the administrator over the REST API.
+                out.no(
+                    Some(tag),
+                    Some(other_code("NOPERM")),
+                    "Quotas are set by the administrator",
+                );
+            }
             body => {
                 if self.selected.is_none() {
                     out.bad(Some(tag), None, "Select a mailbox first");
@@ -966,7 +1062,8 @@ impl Session {
             Ok(m) => m,
             Err(e) => return self.failed(out, tag, e),
         };
-        let full: Vec<char> = format!("{reference}{pattern}").chars().collect();
+        let wire = format!("{reference}{pattern}");
+        let full: Vec<char> = utf7::decode(&wire).unwrap_or(wire).chars().collect();
         let matches = |name: &str| {
             let candidate: Vec<char> = name.chars().collect();
             let upper: Vec<char> = full.iter().map(|c| c.to_ascii_uppercase()).collect();

@@ -257,14 +257,18 @@ impl Store {
 
     /// Bytes the account may still store: `None` when it has no quota.
     pub async fn quota_room(&self, account_id: i64) -> StoreResult<Option<i64>> {
+        let (quota, used) = self.quota_usage(account_id).await?;
+        Ok(quota.map(|q| (q - used).max(0)))
+    }
+
+    /// The account's quota (`None`: unlimited) and the bytes it uses.
+    pub async fn quota_usage(&self, account_id: i64) -> StoreResult<(Option<i64>, i64)> {
         let row = sqlx::query("SELECT quota_bytes, used_bytes FROM accounts WHERE id = $1")
             .bind(account_id)
             .fetch_optional(&self.read)
             .await?
             .ok_or_else(|| StoreError::NotFound(format!("account {account_id}")))?;
-        let quota: Option<i64> = row.try_get("quota_bytes")?;
-        let used: i64 = row.try_get("used_bytes")?;
-        Ok(quota.map(|q| (q - used).max(0)))
+        Ok((row.try_get("quota_bytes")?, row.try_get("used_bytes")?))
     }
 
     pub async fn list_accounts(

@@ -1281,8 +1281,10 @@ def scenario_two_sessions(r, corpus):
         # B expunges while A changes flags of the same message
         ("B", "STORE 1 +FLAGS.SILENT (\\Deleted)"), ("A", "STORE 1 +FLAGS (\\Seen)"), ("B", "EXPUNGE"),
         ("A", "FETCH 1 FLAGS"), ("A", "NOOP"), ("A", "FETCH 1:* (UID FLAGS)"),
-        # copies into the mailbox from a third session
+        # a MOVE out of the mailbox: the other session sees the EXPUNGE
         ("A", "CREATE diff-two-src"), ("A", "COPY 1 diff-two-src"), ("B", "NOOP"),
+        ("A", "MOVE 2 diff-two-src"), ("B", "NOOP"), ("B", "FETCH 1:* (UID)"),
+        # copies and moves into the mailbox from a third session
     ]
     for sess, cmd in script:
         if isinstance(cmd, list):

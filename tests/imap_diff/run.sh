@@ -66,7 +66,7 @@ PY
 # would be refused as unknown keys): run it without them, RAMPART_LOG aside.
 UNSET=()
 for v in $(compgen -e | grep '^RAMPART_' | grep -v '^RAMPART_LOG$' || true); do UNSET+=(-u "$v"); done
-rampart() { env "${UNSET[@]}" "$BIN" "$@"; }
+rampart() { env "${UNSET[@]}" "$BIN" "$@"; }   # foreground use only
 
 # A private copy of the binary: a rebuild during the run must not change it.
 cp "$BIN" "$WORK/rampart-bin"
@@ -184,7 +184,8 @@ nameservers = ["127.0.0.1:9"]
 check_interval_seconds = 0
 CONF
 log "starting rampart ($BIN, database ${DB_URL%%:*}) imaps 127.0.0.1:$P_IMAPS"
-RAMPART_LOG=${RAMPART_LOG:-warn} rampart --config "$R/rampart.toml" serve 2>"$R/server.log" & RPID=$!
+# env execs the binary, so $! is the server's own PID.
+env "${UNSET[@]}" RAMPART_LOG="${RAMPART_LOG:-warn}" "$BIN" --config "$R/rampart.toml" serve 2>"$R/server.log" & RPID=$!
 
 # --- wait for both (bounded) ------------------------------------------------
 up() { python3 -c 'import socket, sys; socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=1).close()' "$1" 2>/dev/null; }
