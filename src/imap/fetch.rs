@@ -199,7 +199,18 @@ fn leaf(part: &Part, raw: &[u8], extended: bool) -> BodyStructure<'static> {
     }
 }
 
-/// The bytes `BODY[section]` names, or `None` when the part does not exist.
+/// The message inside a `message/rfc822` part: HEADER, TEXT and
+/// HEADER.FIELDS of a part number only mean something there (RFC 3501
+/// 6.4.5); of any other part they are empty, as Dovecot and UW answer.
+fn attached(part: &Part) -> Option<&Part> {
+    match &part.kind {
+        Kind::Message(inner) => Some(inner),
+        _ => None,
+    }
+}
+
+/// The bytes `BODY[section]` names, or `None` when the part does not exist
+/// (or the section does not apply to it).
 pub fn section_bytes(section: Option<&Section<'_>>, root: &Part, raw: &[u8]) -> Option<Vec<u8>> {
     let numbers = |p: &imap_codec::imap_types::fetch::Part| -> Vec<u32> {
         p.0.as_ref().iter().map(|n| n.get()).collect()
@@ -210,7 +221,7 @@ pub fn section_bytes(section: Option<&Section<'_>>, root: &Part, raw: &[u8]) -> 
         Some(Section::Part(p)) => slice(&root.find(&numbers(p))?.body),
         Some(Section::Header(p)) => {
             let part = match p {
-                Some(p) => root.find(&numbers(p))?.message_root(),
+                Some(p) => attached(root.find(&numbers(p))?)?,
                 None => root,
             };
             slice(&part.header)
@@ -218,7 +229,7 @@ pub fn section_bytes(section: Option<&Section<'_>>, root: &Part, raw: &[u8]) -> 
         Some(Section::HeaderFields(p, names) | Section::HeaderFieldsNot(p, names)) => {
             let exclude = matches!(section, Some(Section::HeaderFieldsNot(..)));
             let part = match p {
-                Some(p) => root.find(&numbers(p))?.message_root(),
+                Some(p) => attached(root.find(&numbers(p))?)?,
                 None => root,
             };
             let names: Vec<String> = names
@@ -234,7 +245,7 @@ pub fn section_bytes(section: Option<&Section<'_>>, root: &Part, raw: &[u8]) -> 
         }
         Some(Section::Text(p)) => {
             let part = match p {
-                Some(p) => root.find(&numbers(p))?.message_root(),
+                Some(p) => attached(root.find(&numbers(p))?)?,
                 None => root,
             };
             slice(&part.body)
@@ -308,7 +319,9 @@ pub fn render(
             } => tree.as_ref().map(|t| {
                 let bytes = section_bytes(section.as_ref(), t, raw_bytes);
                 let (data, origin) = match (bytes, partial) {
-                    (None, _) => (NString(None), partial.map(|(o, _)| o)),
+                    // A section that does not exist is empty, not NIL: what
+                    // Dovecot and UW send, and what clients expect.
+                    (None, _) => (nstring(b""), partial.map(|(o, _)| o)),
                     (Some(b), None) => (nstring(&b), None),
                     (Some(b), Some((offset, len))) => {
                         let start = (*offset as usize).min(b.len());

@@ -153,7 +153,7 @@ fn build(raw: &[u8], base: usize, depth: usize) -> Part {
     if message.parts.is_empty() {
         return fallback();
     }
-    convert(&message, 0, raw, base, depth).unwrap_or_else(fallback)
+    convert(&message, 0, raw, base, depth, false).unwrap_or_else(fallback)
 }
 
 fn convert(
@@ -162,6 +162,7 @@ fn convert(
     raw: &[u8],
     base: usize,
     depth: usize,
+    in_digest: bool,
 ) -> Option<Part> {
     let part = message.parts.get(index)?;
     let (h0, b0, e0) = (
@@ -170,12 +171,18 @@ fn convert(
         part.offset_end as usize,
     );
     let (h0, b0, e0) = (h0.min(raw.len()), b0.min(raw.len()), e0.min(raw.len()));
-    let content = content_info(part);
+    let mut content = content_info(part);
+    if in_digest && part.content_type().is_none() {
+        // Inside multipart/digest the default type is message/rfc822
+        // (RFC 2046 5.1.5).
+        content = default_content("message", "rfc822");
+    }
     let kind = match &part.body {
         PartType::Multipart(ids) if depth < MAX_DEPTH => {
+            let digest = content.subtype == "digest";
             let children: Vec<Part> = ids
                 .iter()
-                .filter_map(|id| convert(message, *id as usize, raw, base, depth + 1))
+                .filter_map(|id| convert(message, *id as usize, raw, base, depth + 1, digest))
                 .collect();
             if children.is_empty() {
                 Kind::Leaf

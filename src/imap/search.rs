@@ -51,19 +51,7 @@ impl Content {
                     headers.push((name.into(), text));
                 }
             }
-            for i in 0..m.text_body.len() {
-                if let Some(t) = m.body_text(i) {
-                    body_text.push_str(&t.to_lowercase());
-                    body_text.push('\n');
-                }
-            }
-            if body_text.is_empty() {
-                for i in 0..m.html_body.len() {
-                    if let Some(t) = m.body_html(i) {
-                        body_text.push_str(&t.to_lowercase());
-                    }
-                }
-            }
+            searchable_body(m, 0, &mut body_text);
             sent = m
                 .date()
                 .and_then(|d| NaiveDate::from_ymd_opt(d.year as i32, d.month as u32, d.day as u32));
@@ -84,6 +72,44 @@ impl Content {
         self.headers
             .iter()
             .any(|(n, v)| *n == name && v.contains(needle))
+    }
+}
+
+/// Everything BODY and TEXT search in a message's body (RFC 3501 6.4.4):
+/// every part's MIME header and decoded text (text parts and text
+/// attachments, whatever their transfer encoding), and attached messages
+/// with their headers, to a bounded depth.
+fn searchable_body(m: &mail_parser::Message<'_>, depth: usize, out: &mut String) {
+    use mail_parser::{MimeHeaders, PartType};
+    let raw = m.raw_message();
+    for (i, part) in m.parts.iter().enumerate() {
+        if i > 0 {
+            let header = raw
+                .get(part.offset_header as usize..part.offset_body as usize)
+                .unwrap_or_default();
+            out.push_str(&String::from_utf8_lossy(header).to_lowercase());
+            if let Some(name) = part.attachment_name() {
+                out.push_str(&name.to_lowercase());
+                out.push('\n');
+            }
+        }
+        let textual = part
+            .content_type()
+            .is_some_and(|c| c.ctype().eq_ignore_ascii_case("text"));
+        match &part.body {
+            PartType::Text(t) | PartType::Html(t) => out.push_str(&t.to_lowercase()),
+            PartType::Binary(b) | PartType::InlineBinary(b) if textual => {
+                out.push_str(&String::from_utf8_lossy(b).to_lowercase())
+            }
+            PartType::Message(inner) if depth < 8 => {
+                let inner_raw = inner.raw_message();
+                let end = mime::header_end(inner_raw);
+                out.push_str(&String::from_utf8_lossy(&inner_raw[..end]).to_lowercase());
+                searchable_body(inner, depth + 1, out);
+            }
+            _ => {}
+        }
+        out.push('\n');
     }
 }
 

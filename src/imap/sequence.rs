@@ -44,6 +44,17 @@ pub fn resolve(set: &SequenceSet, uids: &[u32], by_uid: bool) -> Vec<usize> {
     out.into_iter().collect()
 }
 
+/// Whether a message sequence set names a number past the last message
+/// (`*` never does): RFC 3501 9 has the server answer BAD.
+pub fn beyond(set: &SequenceSet, count: usize) -> bool {
+    use imap_codec::imap_types::sequence::SeqOrUid;
+    let past = |v: &SeqOrUid| matches!(v, SeqOrUid::Value(n) if n.get() as usize > count);
+    set.0.as_ref().iter().any(|s| match s {
+        Sequence::Single(v) => past(v),
+        Sequence::Range(a, b) => past(a) || past(b),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -34,7 +34,7 @@ use imap_codec::imap_types::status::{StatusDataItem, StatusDataItemName};
 
 use super::fetch::{self, Msg};
 use super::search;
-use super::sequence::resolve;
+use super::sequence::{beyond, resolve};
 use super::utf7;
 use crate::access::SessionGuard;
 use crate::app::AppState;
@@ -1224,6 +1224,9 @@ impl Session {
                 "Message exceeds the size limit",
             );
         }
+        if flags.iter().any(|f| matches!(f, Flag::Extension(_))) {
+            return out.bad(Some(tag), None, "Unknown system flag");
+        }
         let account_id = self.account_id();
         let mailbox = match self.state.store.mailbox(account_id, name).await {
             Ok(Some(m)) => m,
@@ -1831,10 +1834,10 @@ impl Session {
         let Some(selected) = &mut self.selected else {
             return;
         };
-        let mut targets = resolve(set, &selected.uids(), uid);
-        if targets.is_empty() && !uid {
+        if !uid && beyond(set, selected.msgs.len()) {
             return out.bad(Some(tag), None, "No such message");
         }
+        let mut targets = resolve(set, &selected.uids(), uid);
         if let Some(since) = scope.changed_since {
             targets.retain(|i| selected.msgs[*i].modseq > since);
             if scope.vanished {
@@ -1933,11 +1936,19 @@ impl Session {
         if selected.read_only {
             return out.no(Some(tag), Some(Code::ReadOnly), "Mailbox is read-only");
         }
+        // Only the system flags may start with a backslash (RFC 3501 9,
+        // flag-extension is reserved).
+        if flags.iter().any(|f| matches!(f, Flag::Extension(_))) {
+            return out.bad(Some(tag), None, "Unknown system flag");
+        }
         let given: Vec<String> = flags
             .iter()
             .map(|f| f.to_string())
             .filter(|f| f != "\\Recent")
             .collect();
+        if !uid && beyond(set, selected.msgs.len()) {
+            return out.bad(Some(tag), None, "No such message");
+        }
         let targets = resolve(set, &selected.uids(), uid);
         let ids: Vec<i64> = targets.iter().map(|i| selected.msgs[*i].id).collect();
         let op = match kind {
@@ -2059,6 +2070,9 @@ impl Session {
         };
         if is_move && selected.read_only {
             return out.no(Some(tag), Some(Code::ReadOnly), "Mailbox is read-only");
+        }
+        if !uid && beyond(set, selected.msgs.len()) {
+            return out.bad(Some(tag), None, "No such message");
         }
         let destination = match self.state.store.mailbox(account_id, target).await {
             Ok(Some(m)) => m,
