@@ -129,10 +129,12 @@ fn params(p: &[(String, String)]) -> Vec<(IString<'static>, IString<'static>)> {
 fn disposition(part: &Part) -> Disposition<'static> {
     let c = &part.content;
     Disposition {
-        disposition: c
-            .disposition
-            .as_ref()
-            .map(|(kind, p)| (istring(&kind.to_ascii_uppercase()), params(p))),
+        disposition: c.disposition.as_ref().map(|(kind, _)| {
+            (
+                istring(&kind.to_ascii_uppercase()),
+                params(&c.raw_disposition_params),
+            )
+        }),
         tail: Some(Language {
             language: c.language.iter().map(|l| istring(l)).collect(),
             tail: Some(Location {
@@ -156,7 +158,7 @@ pub fn body_structure(part: &Part, raw: &[u8], extended: bool) -> BodyStructure<
             bodies,
             subtype: istring(&c.subtype.to_ascii_uppercase()),
             extension_data: extended.then(|| MultiPartExtensionData {
-                parameter_list: params(&c.params),
+                parameter_list: params(&c.raw_params),
                 tail: Some(disposition(part)),
             }),
         };
@@ -167,7 +169,7 @@ pub fn body_structure(part: &Part, raw: &[u8], extended: bool) -> BodyStructure<
 fn leaf(part: &Part, raw: &[u8], extended: bool) -> BodyStructure<'static> {
     let c = &part.content;
     let basic = BasicFields {
-        parameter_list: params(&c.params),
+        parameter_list: params(&c.raw_params),
         id: nstr(c.id.as_deref()),
         description: nstr(c.description.as_deref()),
         content_transfer_encoding: istring(&c.encoding),
@@ -193,7 +195,7 @@ fn leaf(part: &Part, raw: &[u8], extended: bool) -> BodyStructure<'static> {
     BodyStructure::Single {
         body: Body { basic, specific },
         extension_data: extended.then(|| SinglePartExtensionData {
-            md5: NString(None),
+            md5: nstr(c.md5.as_deref()),
             tail: Some(disposition(part)),
         }),
     }

@@ -24,6 +24,13 @@ pub struct ContentInfo {
     pub disposition: Option<(String, Vec<(String, String)>)>,
     pub language: Vec<String>,
     pub location: Option<String>,
+    /// The Content-MD5 value, as written (RFC 1864).
+    pub md5: Option<String>,
+    /// Content-Type and Content-Disposition parameters as written (RFC
+    /// 2231 `name*` kept, continuations joined), for BODYSTRUCTURE; the
+    /// fields above hold mail-parser's decoded values.
+    pub raw_params: Vec<(String, String)>,
+    pub raw_disposition_params: Vec<(String, String)>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -117,6 +124,9 @@ fn default_content(ctype: &str, subtype: &str) -> ContentInfo {
         disposition: None,
         language: Vec::new(),
         location: None,
+        md5: None,
+        raw_params: Vec::new(),
+        raw_disposition_params: Vec::new(),
     }
 }
 
@@ -172,6 +182,25 @@ fn convert(
     );
     let (h0, b0, e0) = (h0.min(raw.len()), b0.min(raw.len()), e0.min(raw.len()));
     let mut content = content_info(part);
+    // Parameters go out as written (RFC 2231 `name*` included), not as
+    // mail-parser decoded them (RFC 3501 7.4.2 lists them as they are).
+    let header_block = raw.get(h0..b0).unwrap_or_default();
+    content.raw_params =
+        raw_params(header_block, "content-type").unwrap_or_else(|| content.params.clone());
+    content.raw_disposition_params = match &content.disposition {
+        Some((_, decoded)) => {
+            raw_params(header_block, "content-disposition").unwrap_or_else(|| decoded.clone())
+        }
+        None => Vec::new(),
+    };
+    let has_charset =
+        |p: &[(String, String)]| p.iter().any(|(k, _)| k.eq_ignore_ascii_case("charset"));
+    if content.ctype == "text" && !has_charset(&content.raw_params) {
+        // RFC 2045 5.2: text without a charset is US-ASCII.
+        content
+            .raw_params
+            .push(("charset".into(), "us-ascii".into()));
+    }
     if in_digest && part.content_type().is_none() {
         // Inside multipart/digest the default type is message/rfc822
         // (RFC 2046 5.1.5).
@@ -273,6 +302,14 @@ fn content_info(part: &mail_parser::MessagePart<'_>) -> ContentInfo {
                     .unwrap_or_default()
             }),
         location: part.content_location().map(str::to_string),
+        raw_params: Vec::new(),
+        raw_disposition_params: Vec::new(),
+        md5: part
+            .headers
+            .iter()
+            .find(|h| h.name().eq_ignore_ascii_case("Content-MD5"))
+            .and_then(|h| h.value().as_text())
+            .map(|v| v.trim().to_string()),
     }
 }
 
@@ -280,9 +317,9 @@ impl Part {
     /// Lines in the body (for text and message parts).
     pub fn lines(&self, raw: &[u8]) -> usize {
         let body = raw.get(self.body.clone()).unwrap_or_default();
-        let newlines = body.iter().filter(|c| **c == b'\n').count();
-        // A last line without its line break (before a MIME boundary) counts too.
-        newlines + usize::from(!body.is_empty() && !body.ends_with(b"\n"))
+        // Line endings, as Dovecot counts: the CRLF before a boundary
+        // belongs to the boundary, so a part's last line often has none.
+        body.iter().filter(|c| **c == b'\n').count()
     }
 
     /// The part addressed by an IMAP part number (`1.2.3`), relative to this
@@ -296,12 +333,9 @@ impl Part {
             Kind::Multipart(children) => children.get(idx)?,
             // A non-multipart message has one part: its body (number 1).
             Kind::Message(inner) => return inner.find(numbers),
+            // A single-part message has part 1 only, and nothing under it.
             Kind::Leaf => {
-                if idx == 0 {
-                    self
-                } else {
-                    return None;
-                }
+                return (idx == 0 && rest.is_empty()).then_some(self);
             }
         };
         if rest.is_empty() {
@@ -310,7 +344,9 @@ impl Part {
         match &child.kind {
             Kind::Message(inner) => inner.find(rest),
             Kind::Multipart(_) => child.find(rest),
-            Kind::Leaf => None,
+            // `n.1` of a single part is the part itself, as Dovecot and UW
+            // answer (RFC 3501 gives single parts just the number 1).
+            Kind::Leaf => child.find(rest),
         }
     }
 
@@ -322,6 +358,96 @@ impl Part {
             _ => self,
         }
     }
+}
+
+/// The parameters of a structured header field (`type/sub; a=1; b*="x"`)
+/// as written: names lower-cased, values unquoted, nothing decoded.
+/// `None` when the field is absent.
+pub fn raw_params(header: &[u8], field: &str) -> Option<Vec<(String, String)>> {
+    let (_, value) = header_fields(header)
+        .into_iter()
+        .find(|(n, _)| n.eq_ignore_ascii_case(field))?;
+    let mut params = Vec::new();
+    let mut segments = Vec::new();
+    let (mut current, mut quoted, mut escaped) = (String::new(), false, false);
+    for c in value.chars() {
+        match c {
+            _ if escaped => {
+                current.push(c);
+                escaped = false;
+            }
+            '\\' if quoted => {
+                current.push(c);
+                escaped = true;
+            }
+            '"' => {
+                current.push(c);
+                quoted = !quoted;
+            }
+            ';' if !quoted => segments.push(std::mem::take(&mut current)),
+            c => current.push(c),
+        }
+    }
+    segments.push(current);
+    for segment in segments.into_iter().skip(1) {
+        let Some((name, value)) = segment.split_once('=') else {
+            continue;
+        };
+        let name = name.trim().to_ascii_lowercase();
+        let value = value.trim();
+        let value = match value.strip_prefix('"').and_then(|v| v.strip_suffix('"')) {
+            Some(inner) => inner.replace("\\\"", "\"").replace("\\\\", "\\"),
+            None => value.to_string(),
+        };
+        if !name.is_empty() {
+            params.push((name, value));
+        }
+    }
+    Some(join_continuations(params))
+}
+
+/// RFC 2231 3: `name*0*=a; name*1=b` is one parameter `name*=ab` (or
+/// `name=ab` when no section is extended), in section order; Dovecot
+/// answers the same.
+fn join_continuations(params: Vec<(String, String)>) -> Vec<(String, String)> {
+    let section = |name: &str| -> Option<(String, u32, bool)> {
+        let (base, rest) = name.split_once('*')?;
+        let (digits, extended) = match rest.strip_suffix('*') {
+            Some(d) => (d, true),
+            None => (rest, false),
+        };
+        let n: u32 = digits.parse().ok()?;
+        Some((base.to_string(), n, extended))
+    };
+    let mut out: Vec<(String, String)> = Vec::new();
+    let mut joined: Vec<(String, Vec<(u32, bool, String)>)> = Vec::new();
+    for (name, value) in params {
+        match section(&name) {
+            Some((base, n, extended)) => match joined.iter_mut().find(|(b, _)| *b == base) {
+                Some((_, parts)) => parts.push((n, extended, value)),
+                None => {
+                    // Keep the parameter's place among the others.
+                    out.push((format!("\u{0}{base}"), String::new()));
+                    joined.push((base, vec![(n, extended, value)]));
+                }
+            },
+            None => out.push((name, value)),
+        }
+    }
+    for (base, mut parts) in joined {
+        parts.sort_by_key(|(n, _, _)| *n);
+        let extended = parts.first().is_some_and(|(_, e, _)| *e);
+        let value: String = parts.into_iter().map(|(_, _, v)| v).collect();
+        let name = if extended {
+            format!("{base}*")
+        } else {
+            base.clone()
+        };
+        if let Some(slot) = out.iter_mut().find(|(n, _)| *n == format!("\u{0}{base}")) {
+            *slot = (name, value);
+        }
+    }
+    out
 }
 
 /// Unfolded header fields of a header block, in order, as (name, raw value).
@@ -468,7 +594,8 @@ Content-Transfer-Encoding: base64\r\n\r\nJVBERi0=\r\n--outer\r\nContent-Type: me
         // The CRLF before a boundary belongs to the boundary (RFC 2046 5.1.1).
         assert_eq!(&NESTED[text.body.clone()], "Hall\u{f6}\r\nzwei".as_bytes());
         assert_eq!(text.content.encoding, "8BIT");
-        assert_eq!(text.lines(NESTED), 2);
+        // Line endings counted: the last line's CRLF belongs to the boundary.
+        assert_eq!(text.lines(NESTED), 1);
         let html = root.find(&[1, 2]).unwrap();
         assert_eq!(html.content.subtype, "html");
         let pdf = root.find(&[2]).unwrap();

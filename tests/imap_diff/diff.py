@@ -131,6 +131,10 @@ def _dovecot_extra_crlf(rv, dv, ctx):
     return isinstance(rv, bytes) and isinstance(dv, bytes) and rv.endswith(b"--") and dv == rv + b"\r\n"
 
 
+def _rampart_finds_more(rv, dv, ctx):
+    return isinstance(rv, frozenset) and isinstance(dv, frozenset) and dv < rv
+
+
 NO_DATE_SEQS = set()  # sequence numbers (at load) of corpus messages without Date:
 
 
@@ -196,6 +200,8 @@ ALLOWED = [
      "reason": "clients cannot alter \\Recent (RFC 3501 2.3.2): Dovecot refuses with BAD, Rampart ignores it; either keeps it unchanged"},
     {"path": r"LIST\[.*\]", "when": _placeholder_parent,
      "reason": "CREATE a/b may create a/ as a real mailbox or a \\Noselect placeholder (RFC 3501 6.3.3)"},
+    {"path": r"SEARCH", "cmd": r"TEXT .*\.(bin|pdf)", "when": _rampart_finds_more,
+     "reason": "Rampart's TEXT also matches attachment file names decoded from RFC 2231/2047 parameters; a superset of Dovecot's raw match"},
     {"path": r"LSUB\[.*\]", "when": _special_use_only,
      "reason": "special-use attributes are defined for LIST (RFC 6154 2); their presence in LSUB is optional"},
 ]
