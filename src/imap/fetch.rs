@@ -98,7 +98,7 @@ fn seven_bit(text: &str) -> String {
 fn address(a: &AddressData) -> Address<'static> {
     Address {
         name: nstr(a.name.as_deref().map(seven_bit).as_deref()),
-        adl: NString(None),
+        adl: nstr(a.adl.as_deref()),
         mailbox: nstr(a.mailbox.as_deref()),
         host: nstr(a.host.as_deref()),
     }

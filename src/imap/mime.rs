@@ -65,43 +65,8 @@ pub struct EnvelopeData {
     pub message_id: Option<String>,
 }
 
-/// One ENVELOPE address. RFC 3501 7.4.2 writes group syntax as a start
-/// marker (mailbox = the group's name, no host) and an end marker (all
-/// fields NIL) around the group's members.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AddressData {
-    pub name: Option<String>,
-    pub mailbox: Option<String>,
-    pub host: Option<String>,
-}
-
-impl AddressData {
-    fn group_start(name: &str) -> Self {
-        Self {
-            name: None,
-            mailbox: Some(name.to_string()),
-            host: None,
-        }
-    }
-
-    fn group_end() -> Self {
-        Self {
-            name: None,
-            mailbox: None,
-            host: None,
-        }
-    }
-
-    fn of(a: &mail_parser::Addr<'_>) -> Option<Self> {
-        let address = a.address()?;
-        let (mailbox, host) = address.rsplit_once('@').unwrap_or((address, ""));
-        Some(Self {
-            name: a.name().map(str::to_string),
-            mailbox: Some(mailbox.to_string()),
-            host: Some(host.to_string()),
-        })
-    }
-}
+pub use super::address::AddressData;
+use super::address::parse_list;
 
 /// Parses a whole message into its tree. Never fails: unparsable input is
 /// one text/plain leaf.
@@ -420,7 +385,9 @@ fn join_continuations(params: Vec<(String, String)>) -> Vec<(String, String)> {
         Some((base.to_string(), n, extended))
     };
     let mut out: Vec<(String, String)> = Vec::new();
-    let mut joined: Vec<(String, Vec<(u32, bool, String)>)> = Vec::new();
+    // Per base name: its sections as (number, extended, value).
+    type Sections = Vec<(u32, bool, String)>;
+    let mut joined: Vec<(String, Sections)> = Vec::new();
     for (name, value) in params {
         match section(&name) {
             Some((base, n, extended)) => match joined.iter_mut().find(|(b, _)| *b == base) {
@@ -508,40 +475,15 @@ pub fn envelope(header: &[u8]) -> EnvelopeData {
             .find(|(n, _)| n.eq_ignore_ascii_case(name))
             .map(|(_, v)| v.clone())
     };
-    let parsed = MessageParser::default().parse_headers(header);
-    let list = |addr: Option<&mail_parser::Address<'_>>| -> Vec<AddressData> {
-        let mut out = Vec::new();
-        match addr {
-            Some(mail_parser::Address::List(list)) => {
-                out.extend(list.iter().filter_map(AddressData::of))
-            }
-            Some(mail_parser::Address::Group(groups)) => {
-                for g in groups {
-                    // Addresses outside any group come as groups without a name.
-                    if let Some(name) = &g.name {
-                        out.push(AddressData::group_start(name));
-                    }
-                    out.extend(g.addresses.iter().filter_map(AddressData::of));
-                    if g.name.is_some() {
-                        out.push(AddressData::group_end());
-                    }
-                }
-            }
-            None => {}
-        }
-        out
-    };
-    let (from, sender, reply_to, to, cc, bcc) = match &parsed {
-        Some(m) => (
-            list(m.from()),
-            list(m.sender()),
-            list(m.reply_to()),
-            list(m.to()),
-            list(m.cc()),
-            list(m.bcc()),
-        ),
-        None => Default::default(),
-    };
+    let list = |name: &str| get(name).map(|v| parse_list(&v)).unwrap_or_default();
+    let (from, sender, reply_to, to, cc, bcc) = (
+        list("From"),
+        list("Sender"),
+        list("Reply-To"),
+        list("To"),
+        list("Cc"),
+        list("Bcc"),
+    );
     // RFC 3501 7.4.2: sender and reply-to default to from.
     let sender = if sender.is_empty() {
         from.clone()
@@ -624,6 +566,7 @@ Content-Transfer-Encoding: base64\r\n\r\nJVBERi0=\r\n--outer\r\nContent-Type: me
             env.from[0],
             AddressData {
                 name: Some("Alice".into()),
+                adl: None,
                 mailbox: Some("alice".into()),
                 host: Some("example.test".into())
             }
@@ -637,24 +580,30 @@ Content-Transfer-Encoding: base64\r\n\r\nJVBERi0=\r\n--outer\r\nContent-Type: me
         let env = envelope(
             b"To: undisclosed-recipients:;\r\nCc: a@x.test, friends: b@y.test, c@z.test;\r\n\r\n",
         );
-        let start = |n: &str| AddressData::group_start(n);
+        let marker = |m: Option<&str>| AddressData {
+            name: None,
+            adl: None,
+            mailbox: m.map(str::to_string),
+            host: None,
+        };
         let addr = |m: &str, h: &str| AddressData {
             name: None,
+            adl: None,
             mailbox: Some(m.into()),
             host: Some(h.into()),
         };
         assert_eq!(
             env.to,
-            [start("undisclosed-recipients"), AddressData::group_end()]
+            [marker(Some("undisclosed-recipients")), marker(None)]
         );
         assert_eq!(
             env.cc,
             [
                 addr("a", "x.test"),
-                start("friends"),
+                marker(Some("friends")),
                 addr("b", "y.test"),
                 addr("c", "z.test"),
-                AddressData::group_end()
+                marker(None)
             ]
         );
     }

@@ -4,6 +4,7 @@
 //! answers them over a mailbox snapshot; [`fetch`], [`search`], [`mime`]
 //! and [`sequence`] are the pieces FETCH and SEARCH are built from.
 
+pub mod address;
 pub mod connection;
 pub mod fetch;
 pub mod framing;
