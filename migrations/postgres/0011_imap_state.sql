@@ -69,3 +69,11 @@ END
 $$ LANGUAGE plpgsql;
 CREATE TRIGGER mailboxes_tombstones AFTER DELETE ON mailboxes
     FOR EACH ROW EXECUTE FUNCTION rampart_mailbox_deleted();
+
+-- What FETCH ENVELOPE/BODYSTRUCTURE and header SEARCH need, computed once
+-- per message content (blobs are content-addressed, so this never goes
+-- stale) instead of parsing every message on every command.
+CREATE TABLE message_meta (
+    blob TEXT PRIMARY KEY,
+    meta TEXT NOT NULL
+);

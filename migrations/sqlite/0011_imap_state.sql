@@ -56,3 +56,11 @@ END;
 CREATE TRIGGER mailboxes_tombstones AFTER DELETE ON mailboxes BEGIN
     DELETE FROM expunged WHERE mailbox_id = OLD.id;
 END;
+
+-- What FETCH ENVELOPE/BODYSTRUCTURE and header SEARCH need, computed once
+-- per message content (blobs are content-addressed, so this never goes
+-- stale) instead of parsing every message on every command.
+CREATE TABLE message_meta (
+    blob TEXT PRIMARY KEY,
+    meta TEXT NOT NULL
+);

@@ -10,7 +10,7 @@
 
 /// One ENVELOPE address (`name`, `adl`, `mailbox`, `host`); group start
 /// markers have only `mailbox` (the group's name), end markers nothing.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct AddressData {
     pub name: Option<String>,
     pub adl: Option<String>,

@@ -146,14 +146,14 @@ fn disposition(part: &Part) -> Disposition<'static> {
 }
 
 /// BODYSTRUCTURE (`extended`) or BODY of a part.
-pub fn body_structure(part: &Part, raw: &[u8], extended: bool) -> BodyStructure<'static> {
+pub fn body_structure(part: &Part, extended: bool) -> BodyStructure<'static> {
     let c = &part.content;
     if let Kind::Multipart(children) = &part.kind {
         let bodies: Vec<BodyStructure<'static>> = children
             .iter()
-            .map(|p| body_structure(p, raw, extended))
+            .map(|p| body_structure(p, extended))
             .collect();
-        let bodies = Vec1::try_from(bodies).unwrap_or_else(|_| Vec1::from(leaf(part, raw, false)));
+        let bodies = Vec1::try_from(bodies).unwrap_or_else(|_| Vec1::from(leaf(part, false)));
         return BodyStructure::Multi {
             bodies,
             subtype: istring(&c.subtype.to_ascii_uppercase()),
@@ -163,10 +163,10 @@ pub fn body_structure(part: &Part, raw: &[u8], extended: bool) -> BodyStructure<
             }),
         };
     }
-    leaf(part, raw, extended)
+    leaf(part, extended)
 }
 
-fn leaf(part: &Part, raw: &[u8], extended: bool) -> BodyStructure<'static> {
+fn leaf(part: &Part, extended: bool) -> BodyStructure<'static> {
     let c = &part.content;
     let basic = BasicFields {
         parameter_list: params(&c.raw_params),
@@ -177,15 +177,13 @@ fn leaf(part: &Part, raw: &[u8], extended: bool) -> BodyStructure<'static> {
     };
     let specific = match &part.kind {
         Kind::Message(inner) => SpecificFields::Message {
-            envelope: Box::new(envelope(&mime::envelope(
-                raw.get(inner.header.clone()).unwrap_or_default(),
-            ))),
-            body_structure: Box::new(body_structure(inner, raw, extended)),
-            number_of_lines: part.lines(raw) as u32,
+            envelope: Box::new(envelope(&inner.envelope.clone().unwrap_or_default())),
+            body_structure: Box::new(body_structure(inner, extended)),
+            number_of_lines: part.lines as u32,
         },
         _ if c.ctype == "text" => SpecificFields::Text {
             subtype: istring(&c.subtype.to_ascii_uppercase()),
-            number_of_lines: part.lines(raw) as u32,
+            number_of_lines: part.lines as u32,
         },
         _ => SpecificFields::Basic {
             r#type: istring(&c.ctype.to_ascii_uppercase()),
@@ -269,6 +267,23 @@ pub fn needs_content(items: &[MessageDataItemName<'_>]) -> bool {
     })
 }
 
+/// Whether rendering these items needs the message's bytes themselves
+/// (body sections, RFC822.*); ENVELOPE and BODYSTRUCTURE come from the
+/// precomputed facts (`meta`).
+pub fn needs_bytes(items: &[MessageDataItemName<'_>]) -> bool {
+    items.iter().any(|i| {
+        matches!(
+            i,
+            MessageDataItemName::BodyExt { .. }
+                | MessageDataItemName::Rfc822
+                | MessageDataItemName::Rfc822Header
+                | MessageDataItemName::Rfc822Text
+                | MessageDataItemName::Binary { .. }
+                | MessageDataItemName::BinarySize { .. }
+        )
+    })
+}
+
 /// Whether these items mark the message `\Seen` (BODY[...] without PEEK,
 /// RFC822, RFC822.TEXT).
 pub fn sets_seen(items: &[MessageDataItemName<'_>]) -> bool {
@@ -288,10 +303,20 @@ pub fn render(
     items: &[MessageDataItemName<'_>],
     msg: &Msg,
     raw: Option<&[u8]>,
+    tree: Option<&Part>,
     with_uid: bool,
 ) -> Vec<MessageDataItem<'static>> {
     let mut out = Vec::with_capacity(items.len() + 1);
-    let tree = raw.map(mime::parse);
+    // The structure comes ready (see `meta`) or is parsed from the bytes.
+    let parsed;
+    let tree = match (tree, raw) {
+        (Some(t), _) => Some(t),
+        (None, Some(r)) => {
+            parsed = mime::parse(r);
+            Some(&parsed)
+        }
+        (None, None) => None,
+    };
     let raw_bytes = raw.unwrap_or_default();
     let uid = NonZeroU32::new(msg.uid).unwrap_or(NonZeroU32::MIN);
     if with_uid && !items.iter().any(|i| matches!(i, MessageDataItemName::Uid)) {
@@ -307,15 +332,15 @@ pub fn render(
                 internal_date(msg.internal_date_ms).map(MessageDataItem::InternalDate)
             }
             MessageDataItemName::Rfc822Size => Some(MessageDataItem::Rfc822Size(msg.size)),
-            MessageDataItemName::Envelope => tree.as_ref().map(|t| {
-                MessageDataItem::Envelope(envelope(&mime::envelope(&raw_bytes[t.header.clone()])))
+            MessageDataItemName::Envelope => tree.map(|t| {
+                MessageDataItem::Envelope(envelope(&t.envelope.clone().unwrap_or_default()))
             }),
-            MessageDataItemName::BodyStructure => tree
-                .as_ref()
-                .map(|t| MessageDataItem::BodyStructure(body_structure(t, raw_bytes, true))),
-            MessageDataItemName::Body => tree
-                .as_ref()
-                .map(|t| MessageDataItem::Body(body_structure(t, raw_bytes, false))),
+            MessageDataItemName::BodyStructure => {
+                tree.map(|t| MessageDataItem::BodyStructure(body_structure(t, true)))
+            }
+            MessageDataItemName::Body => {
+                tree.map(|t| MessageDataItem::Body(body_structure(t, false)))
+            }
             MessageDataItemName::BodyExt {
                 section, partial, ..
             } => tree.as_ref().map(|t| {

@@ -11,7 +11,7 @@ use mail_parser::{MessageParser, MimeHeaders, PartType};
 /// How deep `message/rfc822` and multipart nesting is followed.
 const MAX_DEPTH: usize = 16;
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ContentInfo {
     /// Lower case, e.g. `text`, `multipart`.
     pub ctype: String,
@@ -33,7 +33,7 @@ pub struct ContentInfo {
     pub raw_disposition_params: Vec<(String, String)>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Kind {
     Leaf,
     Multipart(Vec<Part>),
@@ -41,17 +41,22 @@ pub enum Kind {
     Message(Box<Part>),
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Part {
     /// The part's header block, including the blank line that ends it.
     pub header: Range<usize>,
     pub body: Range<usize>,
     pub content: ContentInfo,
     pub kind: Kind,
+    /// Line endings in the body (BODYSTRUCTURE's line count; Dovecot
+    /// counts the same way: a last line's CRLF belongs to the boundary).
+    pub lines: usize,
+    /// The ENVELOPE of a message root (the whole message, or one attached).
+    pub envelope: Option<EnvelopeData>,
 }
 
 /// The fields of an ENVELOPE, from one header block.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct EnvelopeData {
     pub date: Option<String>,
     pub subject: Option<String>,
@@ -120,15 +125,23 @@ fn build(raw: &[u8], base: usize, depth: usize) -> Part {
             body: base + h..base + raw.len(),
             content: default_content("text", "plain"),
             kind: Kind::Leaf,
+            lines: count_lines(&raw[h..]),
+            envelope: None,
         }
     };
-    let Some(message) = MessageParser::default().parse(raw) else {
-        return fallback();
+    let mut root = match MessageParser::default().parse(raw) {
+        Some(message) if !message.parts.is_empty() => {
+            convert(&message, 0, raw, base, depth, false).unwrap_or_else(fallback)
+        }
+        _ => fallback(),
     };
-    if message.parts.is_empty() {
-        return fallback();
-    }
-    convert(&message, 0, raw, base, depth, false).unwrap_or_else(fallback)
+    let header = raw.get(root.header.start - base..root.header.end - base);
+    root.envelope = Some(envelope(header.unwrap_or_default()));
+    root
+}
+
+fn count_lines(body: &[u8]) -> usize {
+    body.iter().filter(|c| **c == b'\n').count()
 }
 
 fn convert(
@@ -198,6 +211,8 @@ fn convert(
         body: base + b0..base + e0.max(b0),
         content,
         kind,
+        lines: count_lines(raw.get(b0..e0.max(b0)).unwrap_or_default()),
+        envelope: None,
     })
 }
 
@@ -279,14 +294,6 @@ fn content_info(part: &mail_parser::MessagePart<'_>) -> ContentInfo {
 }
 
 impl Part {
-    /// Lines in the body (for text and message parts).
-    pub fn lines(&self, raw: &[u8]) -> usize {
-        let body = raw.get(self.body.clone()).unwrap_or_default();
-        // Line endings, as Dovecot counts: the CRLF before a boundary
-        // belongs to the boundary, so a part's last line often has none.
-        body.iter().filter(|c| **c == b'\n').count()
-    }
-
     /// The part addressed by an IMAP part number (`1.2.3`), relative to this
     /// part as the message root (RFC 3501 6.4.5).
     pub fn find(&self, numbers: &[u32]) -> Option<&Part> {
@@ -537,7 +544,7 @@ Content-Transfer-Encoding: base64\r\n\r\nJVBERi0=\r\n--outer\r\nContent-Type: me
         assert_eq!(&NESTED[text.body.clone()], "Hall\u{f6}\r\nzwei".as_bytes());
         assert_eq!(text.content.encoding, "8BIT");
         // Line endings counted: the last line's CRLF belongs to the boundary.
-        assert_eq!(text.lines(NESTED), 1);
+        assert_eq!(text.lines, 1);
         let html = root.find(&[1, 2]).unwrap();
         assert_eq!(html.content.subtype, "html");
         let pdf = root.find(&[2]).unwrap();

@@ -8,6 +8,7 @@ pub mod address;
 pub mod connection;
 pub mod fetch;
 pub mod framing;
+pub mod meta;
 pub mod mime;
 pub mod search;
 pub mod sequence;

@@ -10,26 +10,26 @@ use super::fetch::Msg;
 use super::mime;
 use super::sequence;
 
-/// What content keys look at, prepared once per message.
-pub struct Content {
+/// What header keys look at, prepared once per message content and kept
+/// with the message's other precomputed facts (see `meta`).
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+pub struct Headers {
     /// (lower-case name, lower-case raw unfolded value), plus decoded forms.
     headers: Vec<(String, String)>,
-    /// Decoded header text and body text, lower-cased.
+    /// Header text, raw and decoded, lower-cased.
     header_text: String,
-    body_text: String,
     sent: Option<NaiveDate>,
 }
 
-impl Content {
+impl Headers {
     pub fn new(raw: &[u8]) -> Self {
         let end = mime::header_end(raw);
         let mut headers: Vec<(String, String)> = mime::header_fields(&raw[..end])
             .into_iter()
             .map(|(n, v)| (n.to_lowercase(), v.to_lowercase()))
             .collect();
-        let parsed = mail_parser::MessageParser::default().parse(raw);
+        let parsed = mail_parser::MessageParser::default().parse_headers(&raw[..end]);
         let mut header_text = String::from_utf8_lossy(&raw[..end]).to_lowercase();
-        let mut body_text = String::new();
         let mut sent = None;
         if let Some(m) = &parsed {
             // Decoded forms, so that `SUBJECT grüße` finds `=?utf-8?q?gr=c3=bc=c3=9fe?=`.
@@ -51,25 +51,56 @@ impl Content {
                     headers.push((name.into(), text));
                 }
             }
-            searchable_body(m, 0, &mut body_text);
             sent = m
                 .date()
                 .and_then(|d| NaiveDate::from_ymd_opt(d.year as i32, d.month as u32, d.day as u32));
         }
-        if body_text.is_empty() {
-            body_text = String::from_utf8_lossy(&raw[end..]).to_lowercase();
-        }
         Self {
             headers,
             header_text,
-            body_text,
             sent,
+        }
+    }
+}
+
+/// What content keys look at: the headers (precomputed) and, when a key
+/// searches the body, the body's text.
+pub struct Content {
+    head: Headers,
+    body_text: String,
+}
+
+impl Content {
+    /// From the message's bytes: headers and body.
+    pub fn new(raw: &[u8]) -> Self {
+        Self::with_body(Headers::new(raw), raw)
+    }
+
+    /// Precomputed headers plus the body of `raw`.
+    pub fn with_body(head: Headers, raw: &[u8]) -> Self {
+        let mut body_text = String::new();
+        if let Some(m) = mail_parser::MessageParser::default().parse(raw) {
+            searchable_body(&m, 0, &mut body_text);
+        }
+        if body_text.trim().is_empty() {
+            let end = mime::header_end(raw);
+            body_text = String::from_utf8_lossy(&raw[end..]).to_lowercase();
+        }
+        Self { head, body_text }
+    }
+
+    /// Precomputed headers only: for keys that do not search the body.
+    pub fn headers_only(head: Headers) -> Self {
+        Self {
+            head,
+            body_text: String::new(),
         }
     }
 
     fn header_contains(&self, name: &str, needle: &str) -> bool {
         let name = name.to_lowercase();
-        self.headers
+        self.head
+            .headers
             .iter()
             .any(|(n, v)| *n == name && v.contains(needle))
     }
@@ -127,6 +158,21 @@ pub fn uses_modseq(key: &SearchKey<'_>) -> bool {
 
 pub fn needs_content(keys: &[SearchKey<'_>]) -> bool {
     keys.iter().any(key_needs_content)
+}
+
+/// Whether any key searches the body (BODY, TEXT): the message's bytes are
+/// needed, not just its precomputed headers.
+pub fn needs_body(keys: &[SearchKey<'_>]) -> bool {
+    fn body(key: &SearchKey<'_>) -> bool {
+        match key {
+            SearchKey::And(keys) => keys.as_ref().iter().any(body),
+            SearchKey::Not(k) => body(k),
+            SearchKey::Or(a, b) => body(a) || body(b),
+            SearchKey::Body(_) | SearchKey::Text(_) => true,
+            _ => false,
+        }
+    }
+    keys.iter().any(body)
 }
 
 fn key_needs_content(key: &SearchKey<'_>) -> bool {
@@ -218,9 +264,9 @@ fn matches(
         SearchKey::Before(d) => date_of(msg.internal_date_ms) < *d.as_ref(),
         SearchKey::On(d) => date_of(msg.internal_date_ms) == *d.as_ref(),
         SearchKey::Since(d) => date_of(msg.internal_date_ms) >= *d.as_ref(),
-        SearchKey::SentBefore(d) => c(&|c| c.sent.is_some_and(|s| s < *d.as_ref())),
-        SearchKey::SentOn(d) => c(&|c| c.sent.is_some_and(|s| s == *d.as_ref())),
-        SearchKey::SentSince(d) => c(&|c| c.sent.is_some_and(|s| s >= *d.as_ref())),
+        SearchKey::SentBefore(d) => c(&|c| c.head.sent.is_some_and(|s| s < *d.as_ref())),
+        SearchKey::SentOn(d) => c(&|c| c.head.sent.is_some_and(|s| s == *d.as_ref())),
+        SearchKey::SentSince(d) => c(&|c| c.head.sent.is_some_and(|s| s >= *d.as_ref())),
         SearchKey::Bcc(s) => c(&|c| c.header_contains("bcc", &text(s))),
         SearchKey::Cc(s) => c(&|c| c.header_contains("cc", &text(s))),
         SearchKey::From(s) => c(&|c| c.header_contains("from", &text(s))),
@@ -230,7 +276,7 @@ fn matches(
         SearchKey::Body(s) => c(&|c| c.body_text.contains(&text(s))),
         SearchKey::Text(s) => c(&|c| {
             let t = text(s);
-            c.header_text.contains(&t) || c.body_text.contains(&t)
+            c.head.header_text.contains(&t) || c.body_text.contains(&t)
         }),
     }
 }

@@ -33,6 +33,7 @@ use imap_codec::imap_types::sequence::SequenceSet;
 use imap_codec::imap_types::status::{StatusDataItem, StatusDataItemName};
 
 use super::fetch::{self, Msg};
+use super::meta;
 use super::search;
 use super::sequence::{beyond, resolve};
 use super::utf7;
@@ -1779,19 +1780,30 @@ impl Session {
         };
         let uids = selected.uids();
         let with_content = search::needs_content(keys);
+        let with_body = search::needs_body(keys);
+        // Header keys run on the precomputed facts; only BODY and TEXT
+        // read each message's bytes.
+        let metas = match with_content {
+            true => {
+                let blobs: Vec<&str> = selected.msgs.iter().map(|m| m.blob.as_str()).collect();
+                meta::load(&self.state, &blobs).await
+            }
+            false => Default::default(),
+        };
         let mut hits = Vec::new();
         let mut hits_modseq = Vec::new();
         for i in 0..selected.msgs.len() {
-            let content = if with_content {
-                match self.state.blobs.get(&selected.msgs[i].blob).await {
-                    Ok(raw) => Some(search::Content::new(&raw)),
+            let head = metas.get(&selected.msgs[i].blob).map(|m| m.headers.clone());
+            let content = match (head, with_body) {
+                (None, _) => None,
+                (Some(head), false) => Some(search::Content::headers_only(head)),
+                (Some(head), true) => match self.state.blobs.get(&selected.msgs[i].blob).await {
+                    Ok(raw) => Some(search::Content::with_body(head, &raw)),
                     Err(e) => {
                         tracing::warn!(error = %e, "SEARCH: blob unreadable");
                         None
                     }
-                }
-            } else {
-                None
+                },
             };
             if search::matches_all(keys, i, &selected.msgs, &uids, content.as_ref()) {
                 hits_modseq.push(selected.msgs[i].modseq);
@@ -1872,12 +1884,25 @@ impl Session {
             self.state.access.changed(self.account_id());
         }
         let needs_content = fetch::needs_content(items);
+        let needs_bytes = fetch::needs_bytes(items);
         let Some(selected) = &self.selected else {
             return;
         };
+        // Structures in bulk from the precomputed facts; bytes only when a
+        // body section is asked for.
+        let metas = match needs_content {
+            true => {
+                let blobs: Vec<&str> = targets
+                    .iter()
+                    .map(|i| selected.msgs[*i].blob.as_str())
+                    .collect();
+                meta::load(&self.state, &blobs).await
+            }
+            false => Default::default(),
+        };
         for i in targets {
             let msg = &selected.msgs[i];
-            let raw = if needs_content {
+            let raw = if needs_bytes {
                 match self.state.blobs.get(&msg.blob).await {
                     Ok(r) => Some(r),
                     Err(e) => {
@@ -1888,7 +1913,8 @@ impl Session {
             } else {
                 None
             };
-            let mut rendered = fetch::render(items, msg, raw.as_deref(), uid);
+            let tree = metas.get(&msg.blob).map(|m| &m.tree);
+            let mut rendered = fetch::render(items, msg, raw.as_deref(), tree, uid);
             if unseen.contains(&msg.id)
                 && !items
                     .iter()

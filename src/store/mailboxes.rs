@@ -630,6 +630,47 @@ impl Store {
         Ok(uids)
     }
 
+    /// Precomputed message facts (JSON) by blob, for those that have them.
+    pub async fn message_meta(
+        &self,
+        blobs: &[String],
+    ) -> StoreResult<std::collections::HashMap<String, String>> {
+        let mut out = std::collections::HashMap::with_capacity(blobs.len());
+        for chunk in blobs.chunks(500) {
+            let placeholders: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
+            let sql = format!(
+                "SELECT blob, meta FROM message_meta WHERE blob IN ({})",
+                placeholders.join(", ")
+            );
+            // Only placeholders are formatted in; the values are bound.
+            let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+            for blob in chunk {
+                query = query.bind(blob.clone());
+            }
+            for row in query.fetch_all(self.reader()).await? {
+                out.insert(row.try_get("blob")?, row.try_get("meta")?);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Stores precomputed message facts (replacing older versions).
+    pub async fn put_message_meta(&self, entries: &[(String, String)]) -> StoreResult<()> {
+        let mut tx = self.begin().await?;
+        for (blob, meta) in entries {
+            sqlx::query(
+                "INSERT INTO message_meta (blob, meta) VALUES ($1, $2) \
+                 ON CONFLICT (blob) DO UPDATE SET meta = excluded.meta",
+            )
+            .bind(blob.clone())
+            .bind(meta.clone())
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
     /// Claims the \Recent messages of a mailbox up to `up_to` (a UID) for
     /// the calling session: returns the UID above which messages were still
     /// recent, and moves the mark, so no other session sees them as recent.

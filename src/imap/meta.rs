@@ -1,0 +1,79 @@
+//! Facts about a message that FETCH and SEARCH need over and over — its
+//! MIME tree with ENVELOPE and line counts, and its searchable headers —
+//! computed once per content and kept in the database (`message_meta`,
+//! keyed by the content-addressed blob, so an entry never goes stale and
+//! every node shares it). FETCH of ENVELOPE/BODYSTRUCTURE and header SEARCH
+//! then read a few rows in bulk instead of every message's bytes.
+
+use std::collections::HashMap;
+
+use super::mime::{self, Part};
+use super::search::Headers;
+use crate::app::AppState;
+
+/// Bumped whenever what is computed changes, so old entries are redone.
+const VERSION: u32 = 1;
+
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct MessageMeta {
+    version: u32,
+    pub tree: Part,
+    pub headers: Headers,
+}
+
+impl MessageMeta {
+    pub fn compute(raw: &[u8]) -> Self {
+        Self {
+            version: VERSION,
+            tree: mime::parse(raw),
+            headers: Headers::new(raw),
+        }
+    }
+}
+
+/// The facts of each blob: from the database where present and current,
+/// else computed from the bytes and stored for next time. A blob that
+/// cannot be read is left out (the caller answers without it).
+pub async fn load(state: &AppState, blobs: &[&str]) -> HashMap<String, MessageMeta> {
+    let mut wanted: Vec<String> = blobs.iter().map(|b| b.to_string()).collect();
+    wanted.sort_unstable();
+    wanted.dedup();
+    let stored = match state.store.message_meta(&wanted).await {
+        Ok(s) => s,
+        Err(e) => {
+            tracing::warn!(error = %e, "reading message facts failed");
+            HashMap::new()
+        }
+    };
+    let mut out = HashMap::with_capacity(wanted.len());
+    let mut fresh = Vec::new();
+    for blob in wanted {
+        let known = stored
+            .get(&blob)
+            .and_then(|json| serde_json::from_str::<MessageMeta>(json).ok())
+            .filter(|m| m.version == VERSION);
+        let meta = match known {
+            Some(m) => m,
+            None => match state.blobs.get(&blob).await {
+                Ok(raw) => {
+                    let m = MessageMeta::compute(&raw);
+                    if let Ok(json) = serde_json::to_string(&m) {
+                        fresh.push((blob.clone(), json));
+                    }
+                    m
+                }
+                Err(e) => {
+                    tracing::error!(error = %e, %blob, "message unreadable");
+                    continue;
+                }
+            },
+        };
+        out.insert(blob, meta);
+    }
+    if !fresh.is_empty()
+        && let Err(e) = state.store.put_message_meta(&fresh).await
+    {
+        tracing::warn!(error = %e, "storing message facts failed");
+    }
+    out
+}
