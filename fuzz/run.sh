@@ -31,5 +31,7 @@ for t in "${targets[@]}"; do
         exit 1
     fi
     grep -E "^(#[0-9]+ +DONE|stat::number_of_executed_units|stat::peak_rss_mb)" "$work/$t.log" || true
+    # The session targets keep a throwaway store per process.
+    rm -rf "${TMPDIR:-/tmp}"/rampart-fuzz-*
 done
 echo "fuzzing: ${#targets[@]} targets ran ${SECONDS_EACH}s each without a crash"
