@@ -116,6 +116,13 @@ PY
 UNSET=()
 for v in $(compgen -e | grep '^RAMPART_' | grep -v '^RAMPART_LOG$' || true); do UNSET+=(-u "$v"); done
 BIN_MTIME=$(date -u -r "$BIN" '+%F %T')
+# Warn when the binary is older than the last commit that changed the code.
+STALE=""
+read -r SRC_HASH SRC_TIME < <(git log -1 --format='%h %ct' -- src migrations Cargo.toml Cargo.lock 2>/dev/null || echo "- 0")
+if [ "${SRC_TIME:-0}" -gt "$(stat -c %Y "$BIN")" ]; then
+    STALE="the Rampart binary ($BIN_MTIME UTC) is older than commit $SRC_HASH ($(date -u -d "@$SRC_TIME" '+%F %T') UTC), the last one changing src/ or migrations/: these numbers are of an older build"
+    log "WARNING: $STALE"
+fi
 cp "$BIN" "$WORK/rampart-bin"
 BIN="$WORK/rampart-bin"
 rampart() { env "${UNSET[@]}" "$BIN" "$@"; }
@@ -321,6 +328,7 @@ fi
 
 # --- report ---------------------------------------------------------------------
 NOTES=()
+[ -z "$STALE" ] || NOTES+=("**$STALE**")
 for s in rampart dovecot; do kill -0 "$(pid_of $s)" 2>/dev/null || NOTES+=("$s was not running at the end of the run"); done
 sed -E 's/\x1b\[[0-9;]*m//g' "$R/server.log" > "$R/server.plain.log"   # tracing colours its levels
 R_WARN=$(grep -c -E ' (WARN|ERROR) ' "$R/server.plain.log" || true)

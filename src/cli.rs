@@ -36,6 +36,19 @@ pub enum Command {
     Token(TokenCommand),
     /// Print the OpenAPI document (the content of openapi/openapi.json).
     Openapi,
+    /// Inspect the configuration.
+    #[command(subcommand)]
+    Config(ConfigCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Validate the file and environment; exit 1 when a `RAMPART_*`
+    /// variable names no config key (a typo the server would ignore).
+    Check,
+    /// Print the effective configuration (file, environment, defaults) as
+    /// TOML, with the database password redacted.
+    Show,
 }
 
 #[derive(Debug, Subcommand)]
@@ -76,17 +89,26 @@ pub fn main() -> ExitCode {
         print!("{}", crate::api::openapi::document_json());
         return ExitCode::SUCCESS;
     }
-    let config = match Config::load(cli.config.as_deref()) {
+    let (config, ignored) = match Config::load(cli.config.as_deref()) {
         Ok(c) => c,
         Err(e) => {
             eprintln!("rampart: config error: {e}");
             return ExitCode::from(2);
         }
     };
+    if let Command::Config(what) = &cli.command {
+        return config_command(what, &config, &ignored);
+    }
     let json = cli.log_json || config.log_format == LogFormat::Json;
     // Logs go to stderr: stdout is for command output (the token).
     let quiet = matches!(cli.command, Command::Token(_));
     init_logging(json, quiet);
+    if !ignored.is_empty() {
+        tracing::warn!(
+            names = %ignored.join(", "),
+            "ignoring RAMPART_* environment variables that name no config key"
+        );
+    }
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(r) => r,
         Err(e) => {
@@ -103,13 +125,32 @@ pub fn main() -> ExitCode {
                 println!("{token}");
                 Ok(())
             }
-            Command::Openapi => Ok(()),
+            Command::Openapi | Command::Config(_) => Ok(()),
         }
     });
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("rampart: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn config_command(what: &ConfigCommand, config: &Config, ignored: &[String]) -> ExitCode {
+    match what {
+        ConfigCommand::Show => {
+            print!("{}", config.to_redacted_toml());
+            ExitCode::SUCCESS
+        }
+        ConfigCommand::Check if ignored.is_empty() => {
+            println!("configuration ok");
+            ExitCode::SUCCESS
+        }
+        ConfigCommand::Check => {
+            for name in ignored {
+                eprintln!("rampart: {name} names no config key (ignored by the server)");
+            }
             ExitCode::FAILURE
         }
     }

@@ -276,14 +276,16 @@ const RESERVED_ENV_PREFIXES: &[&str] = &["TEST_"];
 
 impl Config {
     /// Loads the file (if any), applies the process environment and validates.
-    pub fn load(path: Option<&Path>) -> Result<Self, ConfigError> {
+    /// Also returns the `RAMPART_*` variables that name no config key (they
+    /// are ignored; the caller warns about them).
+    pub fn load(path: Option<&Path>) -> Result<(Self, Vec<String>), ConfigError> {
         let text = match path {
             Some(p) => std::fs::read_to_string(p).map_err(|e| {
                 ConfigError(format!("cannot read config file {}: {e}", p.display()))
             })?,
             None => String::new(),
         };
-        Self::from_sources(&text, std::env::vars())
+        Self::from_sources_checked(&text, std::env::vars())
     }
 
     /// Builds a configuration from TOML text and `(name, value)` environment
@@ -292,9 +294,27 @@ impl Config {
         toml_text: &str,
         env: impl IntoIterator<Item = (String, String)>,
     ) -> Result<Self, ConfigError> {
-        let mut root: toml::Table = toml::from_str(toml_text)
+        Self::from_sources_checked(toml_text, env).map(|(config, _)| config)
+    }
+
+    /// As [`Config::from_sources`], also returning the `RAMPART_*` names
+    /// that are not config keys. Unknown keys in the file stay errors: a
+    /// file is written for this server, while the environment is shared
+    /// with other programs (and with test harnesses).
+    pub fn from_sources_checked(
+        toml_text: &str,
+        env: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<(Self, Vec<String>), ConfigError> {
+        let file: toml::Table = toml::from_str(toml_text)
             .map_err(|e| ConfigError(format!("config file: {}", e.message().trim())))?;
+        let unknown_field = |table: &toml::Table| match deserialize(table) {
+            Err(e) if e.inner().to_string().starts_with("unknown field") => Some(e.to_string()),
+            _ => None,
+        };
+        let file_unknown = unknown_field(&file);
+        let mut root = file.clone();
         let mut from_env = BTreeSet::new();
+        let mut ignored = Vec::new();
         for (name, value) in env {
             let Some(rest) = name.strip_prefix("RAMPART_") else {
                 continue;
@@ -305,28 +325,43 @@ impl Config {
                 continue;
             }
             let path: Vec<String> = rest.split("__").map(|s| s.to_ascii_lowercase()).collect();
-            if path.iter().any(|p| p.is_empty()) {
-                return Err(ConfigError(format!("{name}: not a valid config key")));
+            let mut alone = file.clone();
+            let names_a_key = !path.iter().any(|p| p.is_empty())
+                && set_path(&mut alone, &path, env_value(&value)).is_ok()
+                && unknown_field(&alone) == file_unknown;
+            if !names_a_key {
+                ignored.push(name);
+                continue;
             }
             set_path(&mut root, &path, env_value(&value))
                 .map_err(|why| ConfigError(format!("{name}: {why}")))?;
             from_env.insert(path.join("."));
         }
-        let config: Config =
-            serde_path_to_error::deserialize(toml::Value::Table(root)).map_err(|e| {
-                let key = e.path().to_string();
-                let source = if from_env.contains(&key) {
-                    format!(
-                        " (from RAMPART_{})",
-                        key.to_ascii_uppercase().replace('.', "__")
-                    )
-                } else {
-                    String::new()
-                };
-                ConfigError(format!("{key}: {}{source}", e.inner()))
-            })?;
+        let config: Config = deserialize(&root).map_err(|e| {
+            let key = e.path().to_string();
+            let source = if from_env.contains(&key) {
+                format!(
+                    " (from RAMPART_{})",
+                    key.to_ascii_uppercase().replace('.', "__")
+                )
+            } else {
+                String::new()
+            };
+            ConfigError(format!("{key}: {}{source}", e.inner()))
+        })?;
         config.validate()?;
-        Ok(config)
+        ignored.sort();
+        Ok((config, ignored))
+    }
+
+    /// The effective configuration as TOML, with the database password
+    /// replaced by `***` (for `rampart config show`).
+    pub fn to_redacted_toml(&self) -> String {
+        let mut copy = self.clone();
+        if let Some(url) = copy.database_url.as_ref() {
+            copy.database_url = Some(crate::app::redact(url));
+        }
+        toml::to_string_pretty(&copy).unwrap_or_else(|e| format!("# cannot show: {e}\n"))
     }
 
     fn validate(&self) -> Result<(), ConfigError> {
@@ -472,6 +507,10 @@ impl Config {
             }
         }
     }
+}
+
+fn deserialize(table: &toml::Table) -> Result<Config, serde_path_to_error::Error<toml::de::Error>> {
+    serde_path_to_error::deserialize(toml::Value::Table(table.clone()))
 }
 
 /// An environment value as TOML when it parses as a TOML value (numbers,

@@ -149,3 +149,51 @@ async fn migrate_token_serve_and_sigterm() {
     };
     assert!(code.success(), "exit status {code:?}");
 }
+
+#[test]
+fn unknown_environment_names_warn_and_config_check_catches_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("r.toml");
+    std::fs::write(
+        &path,
+        format!(
+            "hostname = \"mx.example.test\"\ndata_dir = \"{}\"\ndatabase_url = \"postgres://u:secret@127.0.0.1/db\"\n",
+            dir.path().display()
+        ),
+    )
+    .unwrap();
+    // A name of another program, and a typo of a real key: ignored, named.
+    let out = rampart(&path)
+        .args(["config", "check"])
+        .env("RAMPART_CHECKOUT", "/src")
+        .env("RAMPART_SMTP__MAX_ERORS", "3")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("RAMPART_CHECKOUT") && stderr.contains("RAMPART_SMTP__MAX_ERORS"),
+        "{stderr}"
+    );
+    // Real keys apply; show redacts the database password.
+    let out = rampart(&path)
+        .args(["config", "show"])
+        .env("RAMPART_SMTP__MAX_ERRORS", "7")
+        .env("RAMPART_CHECKOUT", "/src")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let shown = String::from_utf8_lossy(&out.stdout);
+    assert!(shown.contains("max_errors = 7"), "{shown}");
+    assert!(
+        shown.contains("postgres://u:***@127.0.0.1/db") && !shown.contains("secret"),
+        "{shown}"
+    );
+    let out = rampart(&path).args(["config", "check"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    // Unknown keys in the file stay errors.
+    std::fs::write(&path, "bogus = 1\n").unwrap();
+    let out = rampart(&path).args(["config", "check"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("unknown field `bogus`"));
+}
