@@ -151,7 +151,7 @@ async fn every_acknowledged_message_survives_sigkill() {
     child.kill().unwrap();
     child.wait().unwrap();
     let store = rampart::store::Store::open(&db).await.unwrap();
-    let loaded = rampart::config::Config::load(Some(&config)).unwrap();
+    let (loaded, _) = rampart::config::Config::load(Some(&config)).unwrap();
     let blobs = rampart::store::blobs::BlobStore::for_config(&loaded, store.clone()).unwrap();
     let mut seen: HashMap<String, usize> = HashMap::new();
     for m in store
