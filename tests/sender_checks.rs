@@ -257,8 +257,15 @@ Authentication-Results: elsewhere.test; spf=pass\r\n\r\nThe signed body.\r\n";
         json!({"ip": "127.0.0.1", "helo": "client.sender.test", "mail_from": "news@sender.test", "message": altered}),
     )
     .await;
-    // mail-auth calls a body-hash mismatch `neutral`; it scores as a failure.
-    assert_ne!(report["dkim"][0]["result"], "pass", "{report}");
+    // A body-hash mismatch is a PERMFAIL (RFC 6376 6.1.3): `fail` (RFC 8601),
+    // in the report and in the header.
+    assert_eq!(report["dkim"][0]["result"], "fail", "{report}");
+    assert!(
+        report["headers"]
+            .as_str()
+            .is_some_and(|h| h.contains("dkim=fail (body hash did not verify)")),
+        "{report}"
+    );
     assert!(
         report["score_parts"]
             .as_array()

@@ -210,6 +210,12 @@ fn spf_name(r: SpfResult) -> &'static str {
 fn dkim_name(r: &DkimResult) -> (&'static str, String) {
     match r {
         DkimResult::Pass => ("pass", "signature verified".into()),
+        // A body that does not match its hash is a PERMFAIL (RFC 6376
+        // 6.1.3), `fail` in Authentication-Results (RFC 8601 2.7.1);
+        // mail-auth calls it neutral (see also `to_header` below).
+        DkimResult::Neutral(
+            e @ mail_auth::Error::Dkim(mail_auth::dkim::DkimError::FailedBodyHashMatch),
+        ) => ("fail", e.to_string()),
         DkimResult::Neutral(e) => ("neutral", e.to_string()),
         DkimResult::Fail(e) => ("fail", e.to_string()),
         DkimResult::PermError(e) => ("permerror", e.to_string()),
@@ -383,8 +389,7 @@ pub async fn check_sender(
         let mut any_fail = false;
         for d in &dkim_out {
             let (label, reason) = dkim_name(d.result());
-            // mail-auth reports a body that no longer matches its hash as
-            // `neutral`; for the score it is a signature that failed.
+            // A malformed signature (neutral) scores as a failed one too.
             if matches!(label, "fail" | "permerror" | "neutral") {
                 any_fail = true;
             }
@@ -534,7 +539,12 @@ pub async fn check_sender(
             _ => ActionDisposition::None,
         });
     }
-    let mut headers = ar.to_header();
+    // mail-auth writes a body-hash mismatch as `dkim=neutral`; RFC 6376
+    // 6.1.3 and RFC 8601 2.7.1 make it `dkim=fail` (as in the report).
+    let mut headers = ar.to_header().replace(
+        "dkim=neutral (body hash did not verify)",
+        "dkim=fail (body hash did not verify)",
+    );
     headers.push_str(&ReceivedSpf::new(&spf_out, ip, helo, mail_from, hostname).to_header());
     let detail: Vec<String> = parts
         .iter()
