@@ -31,10 +31,53 @@ impl MessageMeta {
     }
 }
 
+/// Just the searchable headers of a stored entry: deserializing this skips
+/// the MIME tree without building it.
+#[derive(serde::Deserialize)]
+struct HeadersView {
+    version: u32,
+    headers: Headers,
+}
+
 /// The facts of each blob: from the database where present and current,
 /// else computed from the bytes and stored for next time. A blob that
 /// cannot be read is left out (the caller answers without it).
 pub async fn load(state: &AppState, blobs: &[&str]) -> HashMap<String, MessageMeta> {
+    load_as(
+        state,
+        blobs,
+        |json| {
+            serde_json::from_str::<MessageMeta>(json)
+                .ok()
+                .filter(|m| m.version == VERSION)
+        },
+        |m| m,
+    )
+    .await
+}
+
+/// The searchable headers of each blob (as [`load`], without the trees).
+pub async fn load_headers(state: &AppState, blobs: &[&str]) -> HashMap<String, Headers> {
+    load_as(
+        state,
+        blobs,
+        |json| {
+            serde_json::from_str::<HeadersView>(json)
+                .ok()
+                .filter(|m| m.version == VERSION)
+                .map(|m| m.headers)
+        },
+        |m| m.headers,
+    )
+    .await
+}
+
+async fn load_as<T>(
+    state: &AppState,
+    blobs: &[&str],
+    decode: impl Fn(&str) -> Option<T>,
+    from_full: impl Fn(MessageMeta) -> T,
+) -> HashMap<String, T> {
     let mut wanted: Vec<String> = blobs.iter().map(|b| b.to_string()).collect();
     wanted.sort_unstable();
     wanted.dedup();
@@ -48,27 +91,20 @@ pub async fn load(state: &AppState, blobs: &[&str]) -> HashMap<String, MessageMe
     let mut out = HashMap::with_capacity(wanted.len());
     let mut fresh = Vec::new();
     for blob in wanted {
-        let known = stored
-            .get(&blob)
-            .and_then(|json| serde_json::from_str::<MessageMeta>(json).ok())
-            .filter(|m| m.version == VERSION);
-        let meta = match known {
-            Some(m) => m,
-            None => match state.blobs.get(&blob).await {
-                Ok(raw) => {
-                    let m = MessageMeta::compute(&raw);
-                    if let Ok(json) = serde_json::to_string(&m) {
-                        fresh.push((blob.clone(), json));
-                    }
-                    m
+        if let Some(known) = stored.get(&blob).and_then(|json| decode(json)) {
+            out.insert(blob, known);
+            continue;
+        }
+        match state.blobs.get(&blob).await {
+            Ok(raw) => {
+                let m = MessageMeta::compute(&raw);
+                if let Ok(json) = serde_json::to_string(&m) {
+                    fresh.push((blob.clone(), json));
                 }
-                Err(e) => {
-                    tracing::error!(error = %e, %blob, "message unreadable");
-                    continue;
-                }
-            },
-        };
-        out.insert(blob, meta);
+                out.insert(blob, from_full(m));
+            }
+            Err(e) => tracing::error!(error = %e, %blob, "message unreadable"),
+        }
     }
     if !fresh.is_empty()
         && let Err(e) = state.store.put_message_meta(&fresh).await

@@ -374,6 +374,9 @@ fn attribute(name: &str) -> Option<FlagNameAttribute<'static>> {
         .map(FlagNameAttribute::from)
 }
 
+/// Messages whose precomputed facts FETCH and SEARCH hold at once.
+const FETCH_CHUNK: usize = 256;
+
 const SYSTEM_FLAGS: [&str; 5] = ["\\Answered", "\\Flagged", "\\Deleted", "\\Seen", "\\Draft"];
 
 impl Session {
@@ -1781,37 +1784,45 @@ impl Session {
         let uids = selected.uids();
         let with_content = search::needs_content(keys);
         let with_body = search::needs_body(keys);
-        // Header keys run on the precomputed facts; only BODY and TEXT
-        // read each message's bytes.
-        let metas = match with_content {
-            true => {
-                let blobs: Vec<&str> = selected.msgs.iter().map(|m| m.blob.as_str()).collect();
-                meta::load(&self.state, &blobs).await
-            }
-            false => Default::default(),
-        };
+        // Header keys run on the precomputed facts (a chunk at a time); only
+        // BODY and TEXT read each message's bytes.
         let mut hits = Vec::new();
         let mut hits_modseq = Vec::new();
-        for i in 0..selected.msgs.len() {
-            let head = metas.get(&selected.msgs[i].blob).map(|m| m.headers.clone());
-            let content = match (head, with_body) {
-                (None, _) => None,
-                (Some(head), false) => Some(search::Content::headers_only(head)),
-                (Some(head), true) => match self.state.blobs.get(&selected.msgs[i].blob).await {
-                    Ok(raw) => Some(search::Content::with_body(head, &raw)),
-                    Err(e) => {
-                        tracing::warn!(error = %e, "SEARCH: blob unreadable");
-                        None
-                    }
-                },
+        let indices: Vec<usize> = (0..selected.msgs.len()).collect();
+        for chunk in indices.chunks(FETCH_CHUNK) {
+            let heads = match with_content {
+                true => {
+                    let blobs: Vec<&str> = chunk
+                        .iter()
+                        .map(|i| selected.msgs[*i].blob.as_str())
+                        .collect();
+                    meta::load_headers(&self.state, &blobs).await
+                }
+                false => Default::default(),
             };
-            if search::matches_all(keys, i, &selected.msgs, &uids, content.as_ref()) {
-                hits_modseq.push(selected.msgs[i].modseq);
-                hits.push(nz(if uid {
-                    selected.msgs[i].uid
-                } else {
-                    i as u32 + 1
-                }));
+            for &i in chunk {
+                let head = heads.get(&selected.msgs[i].blob).cloned();
+                let content = match (head, with_body) {
+                    (None, _) => None,
+                    (Some(head), false) => Some(search::Content::headers_only(head)),
+                    (Some(head), true) => {
+                        match self.state.blobs.get(&selected.msgs[i].blob).await {
+                            Ok(raw) => Some(search::Content::with_body(head, &raw)),
+                            Err(e) => {
+                                tracing::warn!(error = %e, "SEARCH: blob unreadable");
+                                None
+                            }
+                        }
+                    }
+                };
+                if search::matches_all(keys, i, &selected.msgs, &uids, content.as_ref()) {
+                    hits_modseq.push(selected.msgs[i].modseq);
+                    hits.push(nz(if uid {
+                        selected.msgs[i].uid
+                    } else {
+                        i as u32 + 1
+                    }));
+                }
             }
         }
         // With a MODSEQ criterion the reply names the highest mod-sequence
@@ -1888,55 +1899,58 @@ impl Session {
         let Some(selected) = &self.selected else {
             return;
         };
-        // Structures in bulk from the precomputed facts; bytes only when a
+        // Structures in bulk from the precomputed facts, a chunk at a time so
+        // that memory stays bounded on large mailboxes; bytes only when a
         // body section is asked for.
-        let metas = match needs_content {
-            true => {
-                let blobs: Vec<&str> = targets
-                    .iter()
-                    .map(|i| selected.msgs[*i].blob.as_str())
-                    .collect();
-                meta::load(&self.state, &blobs).await
-            }
-            false => Default::default(),
-        };
-        for i in targets {
-            let msg = &selected.msgs[i];
-            let raw = if needs_bytes {
-                match self.state.blobs.get(&msg.blob).await {
-                    Ok(r) => Some(r),
-                    Err(e) => {
-                        tracing::error!(error = %e, blob = %msg.blob, "FETCH: blob unreadable");
-                        None
-                    }
+        for chunk in targets.chunks(FETCH_CHUNK) {
+            let metas = match needs_content {
+                true => {
+                    let blobs: Vec<&str> = chunk
+                        .iter()
+                        .map(|i| selected.msgs[*i].blob.as_str())
+                        .collect();
+                    meta::load(&self.state, &blobs).await
                 }
-            } else {
-                None
+                false => Default::default(),
             };
-            let tree = metas.get(&msg.blob).map(|m| &m.tree);
-            let mut rendered = fetch::render(items, msg, raw.as_deref(), tree, uid);
-            if unseen.contains(&msg.id)
-                && !items
+            for &i in chunk {
+                let msg = &selected.msgs[i];
+                let raw = if needs_bytes {
+                    match self.state.blobs.get(&msg.blob).await {
+                        Ok(r) => Some(r),
+                        Err(e) => {
+                            tracing::error!(error = %e, blob = %msg.blob, "FETCH: blob unreadable");
+                            None
+                        }
+                    }
+                } else {
+                    None
+                };
+                let tree = metas.get(&msg.blob).map(|m| &m.tree);
+                let mut rendered = fetch::render(items, msg, raw.as_deref(), tree, uid);
+                if unseen.contains(&msg.id)
+                    && !items
+                        .iter()
+                        .any(|i| matches!(i, MessageDataItemName::Flags))
+                {
+                    rendered.push(MessageDataItem::Flags(fetch::flags(&msg.flags, msg.recent)));
+                }
+                // Under CONDSTORE every FETCH with FLAGS carries MODSEQ (RFC 7162 3.1.4).
+                let has_flags = rendered
                     .iter()
-                    .any(|i| matches!(i, MessageDataItemName::Flags))
-            {
-                rendered.push(MessageDataItem::Flags(fetch::flags(&msg.flags, msg.recent)));
-            }
-            // Under CONDSTORE every FETCH with FLAGS carries MODSEQ (RFC 7162 3.1.4).
-            let has_flags = rendered
-                .iter()
-                .any(|r| matches!(r, MessageDataItem::Flags(_)));
-            let has_modseq = rendered
-                .iter()
-                .any(|r| matches!(r, MessageDataItem::ModSeq(_)));
-            if self.condstore && has_flags && !has_modseq {
-                rendered.push(MessageDataItem::ModSeq(modseq_nz(msg.modseq)));
-            }
-            if let Ok(items) = Vec1::try_from(rendered) {
-                out.data(Data::Fetch {
-                    seq: nz(i as u32 + 1),
-                    items,
-                });
+                    .any(|r| matches!(r, MessageDataItem::Flags(_)));
+                let has_modseq = rendered
+                    .iter()
+                    .any(|r| matches!(r, MessageDataItem::ModSeq(_)));
+                if self.condstore && has_flags && !has_modseq {
+                    rendered.push(MessageDataItem::ModSeq(modseq_nz(msg.modseq)));
+                }
+                if let Ok(items) = Vec1::try_from(rendered) {
+                    out.data(Data::Fetch {
+                        seq: nz(i as u32 + 1),
+                        items,
+                    });
+                }
             }
         }
         out.ok(Some(tag), None, "FETCH completed");
