@@ -39,24 +39,33 @@ struct HeadersView {
     headers: Headers,
 }
 
-/// The facts of each blob: from the database where present and current,
-/// else computed from the bytes and stored for next time. A blob that
-/// cannot be read is left out (the caller answers without it).
-pub async fn load(state: &AppState, blobs: &[&str]) -> HashMap<String, MessageMeta> {
+/// Just the MIME tree of a stored entry (skipping the headers).
+#[derive(serde::Deserialize)]
+struct TreeView {
+    version: u32,
+    tree: Part,
+}
+
+/// The MIME tree (with envelopes) of each blob: from the database where
+/// present and current, else computed from the bytes and stored for next
+/// time. A blob that cannot be read is left out (the caller answers
+/// without it).
+pub async fn load_trees(state: &AppState, blobs: &[&str]) -> HashMap<String, Part> {
     load_as(
         state,
         blobs,
         |json| {
-            serde_json::from_str::<MessageMeta>(json)
+            serde_json::from_str::<TreeView>(json)
                 .ok()
                 .filter(|m| m.version == VERSION)
+                .map(|m| m.tree)
         },
-        |m| m,
+        |m| m.tree,
     )
     .await
 }
 
-/// The searchable headers of each blob (as [`load`], without the trees).
+/// The searchable headers of each blob (as [`load_trees`]).
 pub async fn load_headers(state: &AppState, blobs: &[&str]) -> HashMap<String, Headers> {
     load_as(
         state,

@@ -1909,7 +1909,7 @@ impl Session {
                         .iter()
                         .map(|i| selected.msgs[*i].blob.as_str())
                         .collect();
-                    meta::load(&self.state, &blobs).await
+                    meta::load_trees(&self.state, &blobs).await
                 }
                 false => Default::default(),
             };
@@ -1926,7 +1926,7 @@ impl Session {
                 } else {
                     None
                 };
-                let tree = metas.get(&msg.blob).map(|m| &m.tree);
+                let tree = metas.get(&msg.blob);
                 let mut rendered = fetch::render(items, msg, raw.as_deref(), tree, uid);
                 if unseen.contains(&msg.id)
                     && !items
