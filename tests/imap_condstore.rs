@@ -11,19 +11,7 @@ use tokio::net::TcpStream;
 type Tls = tokio_rustls::client::TlsStream<TcpStream>;
 
 async fn session(s: &TestServer) -> Raw<Tls> {
-    let tcp = TcpStream::connect(s.imaps.unwrap()).await.unwrap();
-    let name = rustls::pki_types::ServerName::try_from(common::smtp::SERVER_NAME).unwrap();
-    let tls = common::smtp::connector(s.dir.path())
-        .connect(name, tcp)
-        .await
-        .unwrap();
-    let mut c = Raw::new(tls);
-    c.line().await.expect("greeting");
-    let r = c
-        .exchange("l LOGIN alice@example.test \"alice password\"")
-        .await;
-    assert!(r.last().unwrap().starts_with("l OK"), "{r:?}");
-    c
+    common::imap::raw_session(s, "alice@example.test", "alice password").await
 }
 
 /// The number after `key` in `line` (e.g. "HIGHESTMODSEQ 12").

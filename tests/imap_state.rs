@@ -22,17 +22,7 @@ async fn server() -> TestServer {
 }
 
 async fn session(s: &TestServer) -> Raw<Tls> {
-    let tcp = TcpStream::connect(s.imaps.unwrap()).await.unwrap();
-    let name = rustls::pki_types::ServerName::try_from(common::smtp::SERVER_NAME).unwrap();
-    let tls = common::smtp::connector(s.dir.path())
-        .connect(name, tcp)
-        .await
-        .unwrap();
-    let mut c = Raw::new(tls);
-    c.line().await.expect("greeting");
-    let r = c.exchange(&format!("l LOGIN {USER} \"{PASSWORD}\"")).await;
-    assert!(r.last().unwrap().starts_with("l OK"), "{r:?}");
-    c
+    common::imap::raw_session(s, USER, PASSWORD).await
 }
 
 async fn append(c: &mut Raw<Tls>, tag: &str, mailbox: &str, body: &str) -> Vec<String> {

@@ -79,6 +79,14 @@ impl Selected {
         self.msgs.iter().map(|m| m.uid).collect()
     }
 
+    /// The blobs of the messages at these snapshot indices.
+    fn blobs(&self, indices: &[usize]) -> Vec<&str> {
+        indices
+            .iter()
+            .map(|i| self.msgs[*i].blob.as_str())
+            .collect()
+    }
+
     /// Keywords in use that were not announced yet.
     fn unannounced(&self) -> Vec<String> {
         let mut new: Vec<String> = Vec::new();
@@ -1791,13 +1799,7 @@ impl Session {
         let indices: Vec<usize> = (0..selected.msgs.len()).collect();
         for chunk in indices.chunks(FETCH_CHUNK) {
             let heads = match with_content {
-                true => {
-                    let blobs: Vec<&str> = chunk
-                        .iter()
-                        .map(|i| selected.msgs[*i].blob.as_str())
-                        .collect();
-                    meta::load_headers(&self.state, &blobs).await
-                }
+                true => meta::load_headers(&self.state, &selected.blobs(chunk)).await,
                 false => Default::default(),
             };
             for &i in chunk {
@@ -1904,13 +1906,7 @@ impl Session {
         // body section is asked for.
         for chunk in targets.chunks(FETCH_CHUNK) {
             let metas = match needs_content {
-                true => {
-                    let blobs: Vec<&str> = chunk
-                        .iter()
-                        .map(|i| selected.msgs[*i].blob.as_str())
-                        .collect();
-                    meta::load_trees(&self.state, &blobs).await
-                }
+                true => meta::load_trees(&self.state, &selected.blobs(chunk)).await,
                 false => Default::default(),
             };
             for &i in chunk {

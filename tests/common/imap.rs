@@ -38,3 +38,24 @@ pub async fn messages(s: &TestServer, user: &str, password: &str, mailbox: &str)
     imap.logout().await.unwrap();
     out
 }
+
+/// A raw IMAPS conversation, logged in as `user`.
+pub async fn raw_session(
+    s: &TestServer,
+    user: &str,
+    password: &str,
+) -> super::raw::Raw<tokio_rustls::client::TlsStream<tokio::net::TcpStream>> {
+    let tcp = tokio::net::TcpStream::connect(s.imaps.unwrap())
+        .await
+        .unwrap();
+    let name = rustls::pki_types::ServerName::try_from(super::smtp::SERVER_NAME).unwrap();
+    let tls = super::smtp::connector(s.dir.path())
+        .connect(name, tcp)
+        .await
+        .unwrap();
+    let mut c = super::raw::Raw::new(tls);
+    c.line().await.expect("greeting");
+    let r = c.exchange(&format!("l LOGIN {user} \"{password}\"")).await;
+    assert!(r.last().unwrap().starts_with("l OK"), "{r:?}");
+    c
+}
