@@ -18,9 +18,9 @@
 //! - [`domain_dns`] — records our domains must publish, live checks of them, drift events
 //! - [`delivery`]   — group commit of accepted messages into mailboxes and the queue
 //! - [`smtp`]       — SMTP listeners: framing (bytes → commands), session state machine, I/O loop
-//! - [`imap`]       — IMAP4rev1 with IDLE, UIDPLUS, MOVE, SPECIAL-USE over mailbox snapshots
+//! - [`imap`]       — IMAP4rev1 with IDLE, UIDPLUS, MOVE, SPECIAL-USE, CONDSTORE/QRESYNC, QUOTA
 //! - [`pop3`]       — POP3 over a snapshot of INBOX, deletions at QUIT
-//! - [`net`]        — TLS material and a TLS accept loop shared by the listeners
+//! - [`net`]        — TLS material (per-protocol ALPN, SNI, self-signed), accept loops with limits
 //! - [`api`]        — the REST API (axum), problem+json errors, OpenAPI, `/docs`
 
 pub mod access;

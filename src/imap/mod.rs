@@ -1,8 +1,11 @@
-//! IMAP4rev1 (RFC 3501) on `imap` (STARTTLS) and `imaps`.
+//! IMAP4rev1 (RFC 3501) with CONDSTORE/QRESYNC on `imap` (STARTTLS) and `imaps`.
 //!
-//! [`connection`] frames bytes into commands with imap-codec; [`session`]
-//! answers them over a mailbox snapshot; [`fetch`], [`search`], [`mime`]
-//! and [`sequence`] are the pieces FETCH and SEARCH are built from.
+//! [`framing`] turns bytes into commands within the limits of the session's
+//! state (imap-codec's Fragmentizer underneath); [`connection`] moves them
+//! between a socket and a [`session`], which answers over a mailbox
+//! snapshot; [`fetch`], [`search`], [`mime`], [`address`] and [`sequence`]
+//! are the pieces FETCH and SEARCH are built from; [`meta`] keeps what they
+//! need precomputed per message content; [`utf7`] converts mailbox names.
 
 pub mod address;
 pub mod connection;
