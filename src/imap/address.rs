@@ -96,6 +96,12 @@ fn tokenize(text: &str) -> Vec<Token> {
                     word.push(c);
                     chars.next();
                 }
+                if word.is_empty() {
+                    // A stray `)` or `]`: not part of anything; skip it
+                    // (found by fuzzing: it used to loop, pushing empty words).
+                    chars.next();
+                    continue;
+                }
                 out.push(Token::Word(word, spaced));
                 spaced = false;
             }
@@ -324,6 +330,15 @@ mod tests {
             [
                 a(Some("Doe, John"), None, "john.doe", "example.test"),
                 a(Some("=?utf-8?q?J=C3=B6rg?="), None, "j", "x.test")
+            ]
+        );
+        // Stray closing brackets are skipped (this input made the tokenizer
+        // loop forever, found by the mime_rewrite fuzz target).
+        assert_eq!(
+            parse_list("Jörg <joerg@exa)ple.test>, ) x@y.test"),
+            [
+                a(Some("Jörg"), None, "joerg", "exaple.test"),
+                a(None, None, "x", "y.test")
             ]
         );
         let group = parse_list("friends: b@y.test, c@z.test;, undisclosed-recipients:;");
