@@ -321,15 +321,6 @@ impl Part {
             Kind::Leaf => child.find(rest),
         }
     }
-
-    /// The encapsulated message if this part is one, else the part itself
-    /// (HEADER and TEXT of part `n` mean those of its message, RFC 3501 6.4.5).
-    pub fn message_root(&self) -> &Part {
-        match &self.kind {
-            Kind::Message(inner) => inner,
-            _ => self,
-        }
-    }
 }
 
 /// The parameters of a structured header field (`type/sub; a=1; b*="x"`)

@@ -3,7 +3,7 @@
 //! [`framing`] turns bytes into commands within the limits of the session's
 //! state (imap-codec's Fragmentizer underneath); [`connection`] moves them
 //! between a socket and a [`session`], which answers over a mailbox
-//! snapshot; [`fetch`], [`search`], [`mime`], [`address`] and [`sequence`]
+//! snapshot ([`selected`]), writing to [`out`]; [`fetch`], [`search`], [`mime`], [`address`] and [`sequence`]
 //! are the pieces FETCH and SEARCH are built from; [`meta`] keeps what they
 //! need precomputed per message content; [`utf7`] converts mailbox names.
 
@@ -13,7 +13,9 @@ pub mod fetch;
 pub mod framing;
 pub mod meta;
 pub mod mime;
+pub mod out;
 pub mod search;
+pub mod selected;
 pub mod sequence;
 pub mod session;
 pub mod utf7;

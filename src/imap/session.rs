@@ -5,10 +5,8 @@
 use std::borrow::Cow;
 use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::num::{NonZeroU32, NonZeroU64};
+use std::num::NonZeroU64;
 
-use imap_codec::ResponseCodec;
-use imap_codec::encode::Encoder;
 use imap_codec::imap_types::IntoStatic;
 use imap_codec::imap_types::auth::AuthMechanism;
 use imap_codec::imap_types::command::{
@@ -23,18 +21,18 @@ use imap_codec::imap_types::extensions::uidplus::{UidElement, UidSet};
 use imap_codec::imap_types::fetch::{
     MacroOrMessageDataItemNames, MessageDataItem, MessageDataItemName,
 };
-use imap_codec::imap_types::flag::{Flag, FlagNameAttribute, FlagPerm, StoreResponse, StoreType};
+use imap_codec::imap_types::flag::{Flag, FlagNameAttribute, StoreResponse, StoreType};
 use imap_codec::imap_types::mailbox::{ListMailbox, Mailbox};
-use imap_codec::imap_types::response::{
-    Capability, Code, CodeOther, CommandContinuationRequest, Data, Response, Status,
-};
+use imap_codec::imap_types::response::{Capability, Code, CodeOther, Data};
 use imap_codec::imap_types::search::SearchKey;
 use imap_codec::imap_types::sequence::SequenceSet;
 use imap_codec::imap_types::status::{StatusDataItem, StatusDataItemName};
 
 use super::fetch::{self, Msg};
 use super::meta;
+pub use super::out::Out;
 use super::search;
+use super::selected::{Selected, modseq_nz, nz, report_expunged, uid_sequence};
 use super::sequence::{beyond, resolve};
 use super::utf7;
 use crate::access::SessionGuard;
@@ -58,73 +56,6 @@ pub enum After {
 struct Authed {
     id: i64,
     _guard: SessionGuard,
-}
-
-struct Selected {
-    mailbox: MailboxInfo,
-    read_only: bool,
-    msgs: Vec<Msg>,
-    /// Keywords announced in FLAGS so far (RFC 3501 7.2.6: a client learns
-    /// of new ones by an untagged FLAGS before they appear in a FETCH).
-    keywords: Vec<String>,
-    /// The mailbox mod-sequence this snapshot reflects.
-    highestmodseq: i64,
-    /// UIDs removed by others, not yet reported (no EXPUNGE while
-    /// answering FETCH, STORE or SEARCH).
-    pending_expunge: Vec<u32>,
-}
-
-impl Selected {
-    fn uids(&self) -> Vec<u32> {
-        self.msgs.iter().map(|m| m.uid).collect()
-    }
-
-    /// The blobs of the messages at these snapshot indices.
-    fn blobs(&self, indices: &[usize]) -> Vec<&str> {
-        indices
-            .iter()
-            .map(|i| self.msgs[*i].blob.as_str())
-            .collect()
-    }
-
-    /// Keywords in use that were not announced yet.
-    fn unannounced(&self) -> Vec<String> {
-        let mut new: Vec<String> = Vec::new();
-        for f in self.msgs.iter().flat_map(|m| &m.flags) {
-            let known = |list: &[String]| list.iter().any(|k| k.eq_ignore_ascii_case(f));
-            if !f.starts_with('\\') && !known(&self.keywords) && !known(&new) {
-                new.push(f.clone());
-            }
-        }
-        new
-    }
-
-    /// Sends FLAGS and PERMANENTFLAGS naming every keyword in use, when
-    /// some were not announced yet (or always, with `force`).
-    fn announce_flags(&mut self, out: &mut Out, force: bool) {
-        let new = self.unannounced();
-        if new.is_empty() && !force {
-            return;
-        }
-        self.keywords.extend(new);
-        let flags: Vec<Flag<'static>> = SYSTEM_FLAGS
-            .iter()
-            .map(|f| f.to_string())
-            .chain(self.keywords.iter().cloned())
-            .filter_map(|f| Flag::try_from(f.as_str()).ok().map(|f| f.into_static()))
-            .collect();
-        out.data(Data::Flags(flags.clone()));
-        let mut permanent: Vec<FlagPerm<'static>> = Vec::new();
-        if !self.read_only {
-            permanent = flags.into_iter().map(FlagPerm::Flag).collect();
-            permanent.push(FlagPerm::Asterisk);
-        }
-        out.ok(
-            None,
-            Some(Code::PermanentFlags(permanent)),
-            "Flags permitted",
-        );
-    }
 }
 
 pub struct Session {
@@ -153,97 +84,6 @@ struct StoreRequest {
     response: StoreResponse,
     uid: bool,
     unchanged_since: Option<i64>,
-}
-
-/// Responses are written here, encoded, as they are produced.
-pub struct Out {
-    pub buf: Vec<u8>,
-}
-
-impl Out {
-    pub fn new() -> Self {
-        Self {
-            buf: Vec::with_capacity(4096),
-        }
-    }
-
-    pub fn data(&mut self, data: Data<'_>) {
-        self.buf.extend(
-            ResponseCodec::default()
-                .encode(&Response::Data(data))
-                .dump(),
-        );
-    }
-
-    fn status(&mut self, status: Option<Status<'_>>) {
-        if let Some(s) = status {
-            self.buf
-                .extend(ResponseCodec::default().encode(&Response::Status(s)).dump());
-        }
-    }
-
-    pub fn ok(&mut self, tag: Option<&Tag<'_>>, code: Option<Code<'_>>, text: &str) {
-        self.status(Status::ok(tag.cloned(), code, text).ok());
-    }
-
-    pub fn no(&mut self, tag: Option<&Tag<'_>>, code: Option<Code<'_>>, text: &str) {
-        self.status(Status::no(tag.cloned(), code, text).ok());
-    }
-
-    pub fn bad(&mut self, tag: Option<&Tag<'_>>, code: Option<Code<'_>>, text: &str) {
-        self.status(Status::bad(tag.cloned(), code, text).ok());
-    }
-
-    /// Puts untagged responses before the last line if that is the tagged
-    /// reply to `tag` (the reply is one line: status text has no CRLF).
-    pub fn insert_before_tagged(&mut self, tag: &Tag<'_>, untagged: Vec<u8>) {
-        if untagged.is_empty() {
-            return;
-        }
-        let body = self.buf.strip_suffix(b"\r\n").unwrap_or(&self.buf);
-        let start = body
-            .windows(2)
-            .rposition(|w| w == b"\r\n")
-            .map(|p| p + 2)
-            .unwrap_or(0);
-        let tagged = self.buf[start..].starts_with(tag.as_ref().as_bytes())
-            && self.buf.get(start + tag.as_ref().len()) == Some(&b' ');
-        match tagged {
-            true => {
-                self.buf.splice(start..start, untagged);
-            }
-            false => self.buf.extend_from_slice(&untagged),
-        }
-    }
-
-    pub fn bye(&mut self, text: &str) {
-        self.status(Status::bye(None, text).ok());
-    }
-
-    pub fn continuation(&mut self, text: &str) {
-        if let Ok(c) = CommandContinuationRequest::basic(None, text) {
-            self.buf.extend(
-                ResponseCodec::default()
-                    .encode(&Response::CommandContinuationRequest(c))
-                    .dump(),
-            );
-        }
-    }
-
-    pub fn continuation_empty(&mut self) {
-        let c = CommandContinuationRequest::base64(&b""[..]);
-        self.buf.extend(
-            ResponseCodec::default()
-                .encode(&Response::CommandContinuationRequest(c))
-                .dump(),
-        );
-    }
-}
-
-impl Default for Out {
-    fn default() -> Self {
-        Self::new()
-    }
 }
 
 fn other_code(name: &'static str) -> Code<'static> {
@@ -283,59 +123,6 @@ fn valid_name(name: &str) -> bool {
         && !name.ends_with('/')
         && !name.contains("//")
         && !name.chars().any(|c| c.is_control() || c == '*' || c == '%')
-}
-
-fn nz(n: u32) -> NonZeroU32 {
-    NonZeroU32::new(n).unwrap_or(NonZeroU32::MIN)
-}
-
-fn modseq_nz(modseq: i64) -> NonZeroU64 {
-    NonZeroU64::new(modseq.max(1) as u64).unwrap_or(NonZeroU64::MIN)
-}
-
-/// UIDs as a compact sequence set (`1:3,7`), for VANISHED and MODIFIED.
-fn uid_sequence(uids: &[u32]) -> Option<SequenceSet> {
-    let mut sorted = uids.to_vec();
-    sorted.sort_unstable();
-    sorted.dedup();
-    let mut parts: Vec<String> = Vec::new();
-    let mut i = 0;
-    while i < sorted.len() {
-        let start = sorted[i];
-        let mut end = start;
-        while i + 1 < sorted.len() && sorted[i + 1] == end + 1 {
-            i += 1;
-            end = sorted[i];
-        }
-        parts.push(match start == end {
-            true => start.to_string(),
-            false => format!("{start}:{end}"),
-        });
-        i += 1;
-    }
-    SequenceSet::try_from(parts.join(",").as_str()).ok()
-}
-
-/// Removes messages other sessions expunged from the snapshot and says so:
-/// `* n EXPUNGE` each (highest first, so each number is right when sent),
-/// or one `* VANISHED` with their UIDs under QRESYNC (RFC 7162 3.2.10).
-fn report_expunged(selected: &mut Selected, uids: &[u32], qresync: bool, out: &mut Out) {
-    let mut removed = Vec::new();
-    for i in (0..selected.msgs.len()).rev() {
-        if uids.contains(&selected.msgs[i].uid) {
-            let m = selected.msgs.remove(i);
-            removed.push(m.uid);
-            if !qresync {
-                out.data(Data::Expunge(nz(i as u32 + 1)));
-            }
-        }
-    }
-    if qresync && let Some(set) = uid_sequence(&removed) {
-        out.data(Data::Vanished {
-            earlier: false,
-            known_uids: set,
-        });
-    }
 }
 
 fn uid_set(uids: &[u32]) -> Option<UidSet> {
@@ -384,8 +171,6 @@ fn attribute(name: &str) -> Option<FlagNameAttribute<'static>> {
 
 /// Messages whose precomputed facts FETCH and SEARCH hold at once.
 const FETCH_CHUNK: usize = 256;
-
-const SYSTEM_FLAGS: [&str; 5] = ["\\Answered", "\\Flagged", "\\Deleted", "\\Seen", "\\Draft"];
 
 impl Session {
     pub fn new(state: AppState, peer: SocketAddr, tls: bool) -> Self {
@@ -470,7 +255,7 @@ impl Session {
         if self.selected.is_some() && !syncs_itself {
             self.sync(out, allow_expunge).await;
         }
-        let after = match body {
+        match body {
             CommandBody::Capability => {
                 if let Ok(caps) = Vec1::try_from(self.capabilities()) {
                     out.data(Data::Capability(caps));
@@ -557,19 +342,7 @@ impl Session {
                 }
                 self.authenticated(&tag, other, out).await
             }
-        };
-        if self.selected.is_some()
-            && matches!(after, After::Continue)
-            && matches!(name, "APPEND" | "COPY" | "MOVE")
-        {
-            // What changed meanwhile (this command's own APPEND or MOVE
-            // included) goes before the tagged reply, so the client knows of
-            // it when the command completes.
-            let mut changes = Out::new();
-            self.sync(&mut changes, allow_expunge).await;
-            out.insert_before_tagged(&tag, changes.buf);
         }
-        after
     }
 
     /// The SASL PLAIN response after `+ `.
@@ -680,6 +453,28 @@ impl Session {
         self.authed.as_ref().map(|a| a.id).unwrap_or_default()
     }
 
+    /// The mailbox of the logged-in account named `name`; when there is
+    /// none (or the store fails) the reply is written and `None` returned.
+    async fn mailbox_or_reply(
+        &self,
+        tag: &Tag<'_>,
+        name: &str,
+        missing: Code<'static>,
+        out: &mut Out,
+    ) -> Option<MailboxInfo> {
+        match self.state.store.mailbox(self.account_id(), name).await {
+            Ok(Some(m)) => Some(m),
+            Ok(None) => {
+                out.no(Some(tag), Some(missing), "No such mailbox");
+                None
+            }
+            Err(e) => {
+                self.failed(out, tag, e);
+                None
+            }
+        }
+    }
+
     /// QUOTA (RFC 9208): one quota root, "", holding every mailbox of the
     /// account, with the STORAGE resource in units of 1024 octets. An
     /// account without a quota has no root.
@@ -691,16 +486,13 @@ impl Session {
         let root = AString::try_from("").expect("empty astring");
         if let Some(mailbox) = mailbox {
             let name = mailbox_name(mailbox);
-            match self.state.store.mailbox(self.account_id(), &name).await {
-                Ok(Some(_)) => {}
-                Ok(None) => {
-                    return out.no(
-                        Some(tag),
-                        Some(other_code("NONEXISTENT")),
-                        "No such mailbox",
-                    );
-                }
-                Err(e) => return self.failed(out, tag, e),
+            let nonexistent = other_code("NONEXISTENT");
+            if self
+                .mailbox_or_reply(tag, &name, nonexistent, out)
+                .await
+                .is_none()
+            {
+                return;
             }
             out.data(Data::QuotaRoot {
                 mailbox: wire_mailbox(&name),
@@ -1166,16 +958,9 @@ impl Session {
         items: &[StatusDataItemName],
         out: &mut Out,
     ) {
-        let mailbox = match self.state.store.mailbox(self.account_id(), name).await {
-            Ok(Some(m)) => m,
-            Ok(None) => {
-                return out.no(
-                    Some(tag),
-                    Some(other_code("NONEXISTENT")),
-                    "No such mailbox",
-                );
-            }
-            Err(e) => return self.failed(out, tag, e),
+        let nonexistent = other_code("NONEXISTENT");
+        let Some(mailbox) = self.mailbox_or_reply(tag, name, nonexistent, out).await else {
+            return;
         };
         let rows = match self.state.store.messages(mailbox.id).await {
             Ok(r) => r,
@@ -1240,10 +1025,8 @@ impl Session {
             return out.bad(Some(tag), None, "Unknown system flag");
         }
         let account_id = self.account_id();
-        let mailbox = match self.state.store.mailbox(account_id, name).await {
-            Ok(Some(m)) => m,
-            Ok(None) => return out.no(Some(tag), Some(Code::TryCreate), "No such mailbox"),
-            Err(e) => return self.failed(out, tag, e),
+        let Some(mailbox) = self.mailbox_or_reply(tag, name, Code::TryCreate, out).await else {
+            return;
         };
         let size = bytes.len() as i64;
         let blob = match self.state.blobs.put(bytes).await {
@@ -1273,6 +1056,8 @@ impl Session {
                     uid_validity: nz(mailbox.uidvalidity as u32),
                     uid: nz(uids[0] as u32),
                 };
+                // Into the selected mailbox: EXISTS before the tagged reply.
+                self.sync(out, true).await;
                 out.ok(Some(tag), Some(code), "APPEND completed");
             }
             Ok(Err(MailboxError::OverQuota)) => {
@@ -1313,16 +1098,9 @@ impl Session {
             // (RFC 7162 3.2.11).
             out.ok(None, Some(Code::Closed), "Previous mailbox closed");
         }
-        let mailbox = match self.state.store.mailbox(self.account_id(), name).await {
-            Ok(Some(m)) => m,
-            Ok(None) => {
-                return out.no(
-                    Some(tag),
-                    Some(other_code("NONEXISTENT")),
-                    "No such mailbox",
-                );
-            }
-            Err(e) => return self.failed(out, tag, e),
+        let nonexistent = other_code("NONEXISTENT");
+        let Some(mailbox) = self.mailbox_or_reply(tag, name, nonexistent, out).await else {
+            return;
         };
         let rows = match self.state.store.messages(mailbox.id).await {
             Ok(r) => r,
@@ -2110,10 +1888,11 @@ impl Session {
         if !uid && beyond(set, selected.msgs.len()) {
             return out.bad(Some(tag), None, "No such message");
         }
-        let destination = match self.state.store.mailbox(account_id, target).await {
-            Ok(Some(m)) => m,
-            Ok(None) => return out.no(Some(tag), Some(Code::TryCreate), "No such mailbox"),
-            Err(e) => return self.failed(out, tag, e),
+        let Some(destination) = self
+            .mailbox_or_reply(tag, target, Code::TryCreate, out)
+            .await
+        else {
+            return;
         };
         let targets = resolve(set, &selected.uids(), uid);
         if targets.is_empty() {
@@ -2170,8 +1949,11 @@ impl Session {
                 let uids: Vec<u32> = targets.iter().map(|i| selected.msgs[*i].uid).collect();
                 report_expunged(selected, &uids, qresync, out);
             }
+            // Within the selected mailbox: the moved copies' EXISTS too.
+            self.sync(out, true).await;
             out.ok(Some(tag), None, "MOVE completed");
         } else {
+            self.sync(out, true).await;
             out.ok(Some(tag), code, "COPY completed");
         }
     }

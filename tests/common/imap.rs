@@ -4,16 +4,21 @@ use futures_util::TryStreamExt;
 
 use super::TestServer;
 
-/// Every message in `mailbox` of `user`, as text, in UID order.
-pub async fn messages(s: &TestServer, user: &str, password: &str, mailbox: &str) -> Vec<String> {
+/// A TLS connection to the IMAPS listener, trusting the test certificate.
+pub async fn tls(s: &TestServer) -> tokio_rustls::client::TlsStream<tokio::net::TcpStream> {
     let tcp = tokio::net::TcpStream::connect(s.imaps.unwrap())
         .await
         .unwrap();
     let name = rustls::pki_types::ServerName::try_from(super::smtp::SERVER_NAME).unwrap();
-    let tls = super::smtp::connector(s.dir.path())
+    super::smtp::connector(s.dir.path())
         .connect(name, tcp)
         .await
-        .unwrap();
+        .unwrap()
+}
+
+/// Every message in `mailbox` of `user`, as text, in UID order.
+pub async fn messages(s: &TestServer, user: &str, password: &str, mailbox: &str) -> Vec<String> {
+    let tls = tls(s).await;
     let mut client = async_imap::Client::new(tls);
     client.read_response().await.unwrap().expect("greeting");
     let mut imap = client
@@ -45,14 +50,7 @@ pub async fn raw_session(
     user: &str,
     password: &str,
 ) -> super::raw::Raw<tokio_rustls::client::TlsStream<tokio::net::TcpStream>> {
-    let tcp = tokio::net::TcpStream::connect(s.imaps.unwrap())
-        .await
-        .unwrap();
-    let name = rustls::pki_types::ServerName::try_from(super::smtp::SERVER_NAME).unwrap();
-    let tls = super::smtp::connector(s.dir.path())
-        .connect(name, tcp)
-        .await
-        .unwrap();
+    let tls = tls(s).await;
     let mut c = super::raw::Raw::new(tls);
     c.line().await.expect("greeting");
     let r = c.exchange(&format!("l LOGIN {user} \"{password}\"")).await;

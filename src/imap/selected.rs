@@ -1,0 +1,139 @@
+//! The selected mailbox as one session knows it: its snapshot of messages,
+//! the keywords announced so far, the mod-sequence it reflects and the
+//! removals not yet reported, with the responses that keep a client's view
+//! in step (FLAGS, EXPUNGE or VANISHED).
+
+use std::num::{NonZeroU32, NonZeroU64};
+
+use imap_codec::imap_types::IntoStatic;
+use imap_codec::imap_types::flag::{Flag, FlagPerm};
+use imap_codec::imap_types::response::{Code, Data};
+use imap_codec::imap_types::sequence::SequenceSet;
+
+use super::fetch::Msg;
+use super::out::Out;
+use crate::store::mailboxes::MailboxInfo;
+
+/// A selected mailbox as this session knows it.
+pub(super) struct Selected {
+    pub(super) mailbox: MailboxInfo,
+    pub(super) read_only: bool,
+    pub(super) msgs: Vec<Msg>,
+    /// Keywords announced in FLAGS so far (RFC 3501 7.2.6: a client learns
+    /// of new ones by an untagged FLAGS before they appear in a FETCH).
+    pub(super) keywords: Vec<String>,
+    /// The mailbox mod-sequence this snapshot reflects.
+    pub(super) highestmodseq: i64,
+    /// UIDs removed by others, not yet reported (no EXPUNGE while
+    /// answering FETCH, STORE or SEARCH).
+    pub(super) pending_expunge: Vec<u32>,
+}
+
+impl Selected {
+    pub(super) fn uids(&self) -> Vec<u32> {
+        self.msgs.iter().map(|m| m.uid).collect()
+    }
+
+    /// The blobs of the messages at these snapshot indices.
+    pub(super) fn blobs(&self, indices: &[usize]) -> Vec<&str> {
+        indices
+            .iter()
+            .map(|i| self.msgs[*i].blob.as_str())
+            .collect()
+    }
+
+    /// Keywords in use that were not announced yet.
+    pub(super) fn unannounced(&self) -> Vec<String> {
+        let mut new: Vec<String> = Vec::new();
+        for f in self.msgs.iter().flat_map(|m| &m.flags) {
+            let known = |list: &[String]| list.iter().any(|k| k.eq_ignore_ascii_case(f));
+            if !f.starts_with('\\') && !known(&self.keywords) && !known(&new) {
+                new.push(f.clone());
+            }
+        }
+        new
+    }
+
+    /// Sends FLAGS and PERMANENTFLAGS naming every keyword in use, when
+    /// some were not announced yet (or always, with `force`).
+    pub(super) fn announce_flags(&mut self, out: &mut Out, force: bool) {
+        let new = self.unannounced();
+        if new.is_empty() && !force {
+            return;
+        }
+        self.keywords.extend(new);
+        let flags: Vec<Flag<'static>> = SYSTEM_FLAGS
+            .iter()
+            .map(|f| f.to_string())
+            .chain(self.keywords.iter().cloned())
+            .filter_map(|f| Flag::try_from(f.as_str()).ok().map(|f| f.into_static()))
+            .collect();
+        out.data(Data::Flags(flags.clone()));
+        let mut permanent: Vec<FlagPerm<'static>> = Vec::new();
+        if !self.read_only {
+            permanent = flags.into_iter().map(FlagPerm::Flag).collect();
+            permanent.push(FlagPerm::Asterisk);
+        }
+        out.ok(
+            None,
+            Some(Code::PermanentFlags(permanent)),
+            "Flags permitted",
+        );
+    }
+}
+
+pub(super) fn nz(n: u32) -> NonZeroU32 {
+    NonZeroU32::new(n).unwrap_or(NonZeroU32::MIN)
+}
+
+pub(super) fn modseq_nz(modseq: i64) -> NonZeroU64 {
+    NonZeroU64::new(modseq.max(1) as u64).unwrap_or(NonZeroU64::MIN)
+}
+
+/// UIDs as a compact sequence set (`1:3,7`), for VANISHED and MODIFIED.
+pub(super) fn uid_sequence(uids: &[u32]) -> Option<SequenceSet> {
+    let mut sorted = uids.to_vec();
+    sorted.sort_unstable();
+    sorted.dedup();
+    let mut parts: Vec<String> = Vec::new();
+    let mut i = 0;
+    while i < sorted.len() {
+        let start = sorted[i];
+        let mut end = start;
+        while i + 1 < sorted.len() && sorted[i + 1] == end + 1 {
+            i += 1;
+            end = sorted[i];
+        }
+        parts.push(match start == end {
+            true => start.to_string(),
+            false => format!("{start}:{end}"),
+        });
+        i += 1;
+    }
+    SequenceSet::try_from(parts.join(",").as_str()).ok()
+}
+
+/// Removes messages other sessions expunged from the snapshot and says so:
+/// `* n EXPUNGE` each (highest first, so each number is right when sent),
+/// or one `* VANISHED` with their UIDs under QRESYNC (RFC 7162 3.2.10).
+pub(super) fn report_expunged(selected: &mut Selected, uids: &[u32], qresync: bool, out: &mut Out) {
+    let mut removed = Vec::new();
+    for i in (0..selected.msgs.len()).rev() {
+        if uids.contains(&selected.msgs[i].uid) {
+            let m = selected.msgs.remove(i);
+            removed.push(m.uid);
+            if !qresync {
+                out.data(Data::Expunge(nz(i as u32 + 1)));
+            }
+        }
+    }
+    if qresync && let Some(set) = uid_sequence(&removed) {
+        out.data(Data::Vanished {
+            earlier: false,
+            known_uids: set,
+        });
+    }
+}
+
+pub(super) const SYSTEM_FLAGS: [&str; 5] =
+    ["\\Answered", "\\Flagged", "\\Deleted", "\\Seen", "\\Draft"];
