@@ -42,6 +42,10 @@ pub struct AppState {
     pub attempt_key: Arc<Vec<u8>>,
     /// Hijack detection's recent window counts.
     pub hijack_counts: crate::screening::hijack::Counts,
+    /// Parsed message facts for IMAP FETCH and SEARCH, and mailbox views
+    /// for SELECT (together bounded by `[access] imap_cache_mb`).
+    pub facts: crate::imap::meta::FactsCache,
+    pub views: crate::imap::views::Views,
 }
 
 /// A server whose sockets are bound but which does not serve yet.
@@ -114,6 +118,9 @@ impl Server {
         let access = Access::new();
         let resolver = Arc::new(crate::dns::resolver(&config.dns)?);
         let committer = Committer::start(store.clone(), blobs.clone(), access.clone());
+        let cache_bytes = config.access.imap_cache_mb << 20;
+        let facts = crate::imap::meta::FactsCache::new(cache_bytes / 4 * 3);
+        let views = crate::imap::views::Views::new(cache_bytes / 4);
         let state = AppState {
             config: Arc::new(config),
             store,
@@ -125,6 +132,8 @@ impl Server {
             blocks: crate::screening::blocks::BlockList::default(),
             attempt_key: Arc::new(signing_key),
             hijack_counts: crate::screening::hijack::Counts::default(),
+            facts,
+            views,
         };
         Ok(Self {
             state,

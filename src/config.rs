@@ -176,6 +176,9 @@ pub struct AccessConfig {
     pub imap_idle_timeout_seconds: u64,
     /// POP3 autologout (RFC 1939 3: at least 10 minutes).
     pub pop3_idle_timeout_seconds: u64,
+    /// Memory for parsed message facts (envelopes, structures, searchable
+    /// headers) shared by this node's IMAP sessions, in MiB.
+    pub imap_cache_mb: u64,
 }
 
 impl Default for AccessConfig {
@@ -186,6 +189,7 @@ impl Default for AccessConfig {
             max_connections: 2000,
             imap_idle_timeout_seconds: 1800,
             pop3_idle_timeout_seconds: 600,
+            imap_cache_mb: 64,
         }
     }
 }

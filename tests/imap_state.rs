@@ -330,3 +330,54 @@ async fn quota_reports_the_accounts_storage() {
     assert!(r.last().unwrap().starts_with("s NO"), "{r:?}");
     s.stop().await;
 }
+
+/// SELECT starts from a per-node cached view of the mailbox: one taken on
+/// another node, or before other sessions changed the mailbox, must be
+/// brought up to date (expunges, flag changes, arrivals) before it is used.
+#[tokio::test]
+async fn select_sees_changes_made_since_a_node_cached_the_mailbox() {
+    let s = server().await;
+    let node2 = s.second_node().await;
+    let mut a = session(&s).await;
+    for i in 1..=3 {
+        append(
+            &mut a,
+            "p",
+            "INBOX",
+            &format!("Subject: m{i}\r\n\r\nbody\r\n"),
+        )
+        .await;
+    }
+    // Both nodes cache the three-message view.
+    for node in [&s, &node2] {
+        let mut b = session(node).await;
+        let r = b.exchange("s SELECT INBOX").await;
+        assert!(r.iter().any(|l| l == "* 3 EXISTS"), "{r:?}");
+        b.exchange("z LOGOUT").await;
+    }
+    a.exchange("s SELECT INBOX").await;
+    a.exchange("d STORE 1 +FLAGS (\\Deleted)").await;
+    let r = a.exchange("e EXPUNGE").await;
+    assert!(r.iter().any(|l| l == "* 1 EXPUNGE"), "{r:?}");
+    a.exchange("f UID STORE 3 +FLAGS (\\Flagged)").await;
+    append(&mut a, "p", "INBOX", "Subject: m4\r\n\r\nbody\r\n").await;
+    for node in [&s, &node2] {
+        let mut c = session(node).await;
+        let r = c.exchange("s SELECT INBOX").await;
+        assert!(r.iter().any(|l| l == "* 3 EXISTS"), "{r:?}");
+        let r = c.exchange("f FETCH 1:* (UID FLAGS)").await;
+        let fetched: Vec<&String> = r.iter().filter(|l| l.contains(" FETCH (")).collect();
+        assert_eq!(fetched.len(), 3, "{r:?}");
+        assert!(
+            fetched[0].contains("UID 2 ") && !fetched[0].contains("\\Flagged"),
+            "{r:?}"
+        );
+        assert!(
+            fetched[1].contains("UID 3 ") && fetched[1].contains("\\Flagged"),
+            "{r:?}"
+        );
+        assert!(fetched[2].contains("UID 4 "), "{r:?}");
+    }
+    node2.stop().await;
+    s.stop().await;
+}

@@ -2,14 +2,17 @@
 //! MIME tree with ENVELOPE and line counts, and its searchable headers —
 //! computed once per content and kept in the database (`message_meta`,
 //! keyed by the content-addressed blob, so an entry never goes stale and
-//! every node shares it). FETCH of ENVELOPE/BODYSTRUCTURE and header SEARCH
-//! then read a few rows in bulk instead of every message's bytes.
+//! every node shares it), and parsed in a bounded cache on each node. FETCH
+//! of ENVELOPE/BODYSTRUCTURE and header SEARCH then read memory, or a few
+//! rows in bulk, instead of every message's bytes.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use super::mime::{self, Part};
 use super::search::Headers;
 use crate::app::AppState;
+use crate::store::blobs::StagedBlob;
 
 /// Bumped whenever what is computed changes, so old entries are redone.
 const VERSION: u32 = 1;
@@ -19,6 +22,9 @@ pub struct MessageMeta {
     version: u32,
     pub tree: Part,
     pub headers: Headers,
+    /// Approximate size in memory, for the cache's bound.
+    #[serde(skip)]
+    weight: u32,
 }
 
 impl MessageMeta {
@@ -27,67 +33,72 @@ impl MessageMeta {
             version: VERSION,
             tree: mime::parse(raw),
             headers: Headers::new(raw),
+            weight: 0,
+        }
+    }
+
+    /// Sets the weight from the length of the entry's JSON: the parsed form
+    /// holds the same strings plus a few hundred bytes of vectors.
+    fn weighed(mut self, json_len: usize) -> Self {
+        self.weight = u32::try_from(json_len.saturating_add(256)).unwrap_or(u32::MAX);
+        self
+    }
+}
+
+/// Parsed facts shared by every session of this node, bounded by an
+/// estimate of their size. Entries are keyed by the content-addressed blob,
+/// so none ever goes stale, on this node or any other.
+#[derive(Clone)]
+pub struct FactsCache {
+    inner: moka::sync::Cache<String, Arc<MessageMeta>>,
+}
+
+impl FactsCache {
+    pub fn new(max_bytes: u64) -> Self {
+        Self {
+            inner: moka::sync::Cache::builder()
+                .max_capacity(max_bytes)
+                // The stored JSON's length stands in for the parsed size.
+                .weigher(|_, m: &Arc<MessageMeta>| m.weight)
+                .build(),
         }
     }
 }
 
-/// Just the searchable headers of a stored entry: deserializing this skips
-/// the MIME tree without building it.
-#[derive(serde::Deserialize)]
-struct HeadersView {
-    version: u32,
-    headers: Headers,
+/// Readies a new message for storing: its blob prepared (a file flushed, or
+/// the bytes to write with the rows) and its facts computed, cached on this
+/// node and returned as the JSON to store with the message.
+pub async fn stage_new(state: &AppState, bytes: Vec<u8>) -> std::io::Result<(StagedBlob, String)> {
+    let meta = MessageMeta::compute(&bytes);
+    let staged = state.blobs.prepare(bytes).await?;
+    let json = serde_json::to_string(&meta).map_err(std::io::Error::other)?;
+    let meta = meta.weighed(json.len());
+    state
+        .facts
+        .inner
+        .insert(staged.blob.hash.clone(), Arc::new(meta));
+    Ok((staged, json))
 }
 
-/// Just the MIME tree of a stored entry (skipping the headers).
-#[derive(serde::Deserialize)]
-struct TreeView {
-    version: u32,
-    tree: Part,
-}
-
-/// The MIME tree (with envelopes) of each blob: from the database where
-/// present and current, else computed from the bytes and stored for next
-/// time. A blob that cannot be read is left out (the caller answers
-/// without it).
-pub async fn load_trees(state: &AppState, blobs: &[&str]) -> HashMap<String, Part> {
-    load_as(
-        state,
-        blobs,
-        |json| {
-            serde_json::from_str::<TreeView>(json)
-                .ok()
-                .filter(|m| m.version == VERSION)
-                .map(|m| m.tree)
-        },
-        |m| m.tree,
-    )
-    .await
-}
-
-/// The searchable headers of each blob (as [`load_trees`]).
-pub async fn load_headers(state: &AppState, blobs: &[&str]) -> HashMap<String, Headers> {
-    load_as(
-        state,
-        blobs,
-        |json| {
-            serde_json::from_str::<HeadersView>(json)
-                .ok()
-                .filter(|m| m.version == VERSION)
-                .map(|m| m.headers)
-        },
-        |m| m.headers,
-    )
-    .await
-}
-
-async fn load_as<T>(
-    state: &AppState,
-    blobs: &[&str],
-    decode: impl Fn(&str) -> Option<T>,
-    from_full: impl Fn(MessageMeta) -> T,
-) -> HashMap<String, T> {
-    let mut wanted: Vec<String> = blobs.iter().map(|b| b.to_string()).collect();
+/// The facts (MIME tree with envelopes, searchable headers) of each blob:
+/// from this node's cache, else from the database where present and
+/// current, else computed from the bytes and stored for next time. A blob
+/// that cannot be read is left out (the caller answers without it).
+pub async fn load(state: &AppState, blobs: &[&str]) -> HashMap<String, Arc<MessageMeta>> {
+    let cache = &state.facts.inner;
+    let mut out = HashMap::with_capacity(blobs.len());
+    let mut wanted: Vec<String> = Vec::new();
+    for blob in blobs {
+        match cache.get(*blob) {
+            Some(m) => {
+                out.insert(blob.to_string(), m);
+            }
+            None => wanted.push(blob.to_string()),
+        }
+    }
+    if wanted.is_empty() {
+        return out;
+    }
     wanted.sort_unstable();
     wanted.dedup();
     let stored = match state.store.message_meta(&wanted).await {
@@ -97,28 +108,45 @@ async fn load_as<T>(
             HashMap::new()
         }
     };
-    let mut out = HashMap::with_capacity(wanted.len());
     let mut fresh = Vec::new();
     for blob in wanted {
-        if let Some(known) = stored.get(&blob).and_then(|json| decode(json)) {
-            out.insert(blob, known);
-            continue;
-        }
-        match state.blobs.get(&blob).await {
-            Ok(raw) => {
-                let m = MessageMeta::compute(&raw);
-                if let Ok(json) = serde_json::to_string(&m) {
-                    fresh.push((blob.clone(), json));
+        let known = stored.get(&blob).and_then(|json| {
+            serde_json::from_str::<MessageMeta>(json)
+                .ok()
+                .filter(|m| m.version == VERSION)
+                .map(|m| m.weighed(json.len()))
+        });
+        let meta = match known {
+            Some(m) => m,
+            None => match state.blobs.get(&blob).await {
+                Ok(raw) => {
+                    let m = MessageMeta::compute(&raw);
+                    let json = serde_json::to_string(&m).unwrap_or_default();
+                    let m = m.weighed(json.len());
+                    if !json.is_empty() {
+                        fresh.push((blob.clone(), json));
+                    }
+                    m
                 }
-                out.insert(blob, from_full(m));
-            }
-            Err(e) => tracing::error!(error = %e, %blob, "message unreadable"),
-        }
+                Err(e) => {
+                    tracing::error!(error = %e, %blob, "message unreadable");
+                    continue;
+                }
+            },
+        };
+        let meta = Arc::new(meta);
+        cache.insert(blob.clone(), meta.clone());
+        out.insert(blob, meta);
     }
-    if !fresh.is_empty()
-        && let Err(e) = state.store.put_message_meta(&fresh).await
-    {
-        tracing::warn!(error = %e, "storing message facts failed");
+    if !fresh.is_empty() {
+        // Stored in the background: the answer does not wait for the
+        // writer, and a lost write only means computing them again.
+        let store = state.store.clone();
+        tokio::spawn(async move {
+            if let Err(e) = store.put_message_meta(&fresh).await {
+                tracing::warn!(error = %e, "storing message facts failed");
+            }
+        });
     }
     out
 }

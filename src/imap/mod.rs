@@ -5,7 +5,8 @@
 //! between a socket and a [`session`], which answers over a mailbox
 //! snapshot ([`selected`]), writing to [`out`]; [`fetch`], [`search`], [`mime`], [`address`] and [`sequence`]
 //! are the pieces FETCH and SEARCH are built from; [`meta`] keeps what they
-//! need precomputed per message content; [`utf7`] converts mailbox names.
+//! need precomputed per message content and [`views`] each mailbox's message
+//! list, both cached per node; [`utf7`] converts mailbox names.
 
 pub mod address;
 pub mod connection;
@@ -19,3 +20,4 @@ pub mod selected;
 pub mod sequence;
 pub mod session;
 pub mod utf7;
+pub mod views;

@@ -65,19 +65,14 @@ impl Headers {
 
 /// What content keys look at: the headers (precomputed) and, when a key
 /// searches the body, the body's text.
-pub struct Content {
-    head: Headers,
+pub struct Content<'a> {
+    head: &'a Headers,
     body_text: String,
 }
 
-impl Content {
-    /// From the message's bytes: headers and body.
-    pub fn new(raw: &[u8]) -> Self {
-        Self::with_body(Headers::new(raw), raw)
-    }
-
+impl<'a> Content<'a> {
     /// Precomputed headers plus the body of `raw`.
-    pub fn with_body(head: Headers, raw: &[u8]) -> Self {
+    pub fn with_body(head: &'a Headers, raw: &[u8]) -> Self {
         let mut body_text = String::new();
         if let Some(m) = mail_parser::MessageParser::default().parse(raw) {
             searchable_body(&m, 0, &mut body_text);
@@ -90,7 +85,7 @@ impl Content {
     }
 
     /// Precomputed headers only: for keys that do not search the body.
-    pub fn headers_only(head: Headers) -> Self {
+    pub fn headers_only(head: &'a Headers) -> Self {
         Self {
             head,
             body_text: String::new(),
@@ -217,7 +212,7 @@ pub fn matches_all(
     index: usize,
     msgs: &[Msg],
     uids: &[u32],
-    content: Option<&Content>,
+    content: Option<&Content<'_>>,
 ) -> bool {
     keys.iter().all(|k| matches(k, index, msgs, uids, content))
 }
@@ -227,10 +222,10 @@ fn matches(
     index: usize,
     msgs: &[Msg],
     uids: &[u32],
-    content: Option<&Content>,
+    content: Option<&Content<'_>>,
 ) -> bool {
     let msg = &msgs[index];
-    let c = |f: &dyn Fn(&Content) -> bool| content.is_some_and(f);
+    let c = |f: &dyn Fn(&Content<'_>) -> bool| content.is_some_and(f);
     match key {
         SearchKey::And(keys) => keys
             .as_ref()
@@ -240,8 +235,10 @@ fn matches(
         SearchKey::Or(a, b) => {
             matches(a, index, msgs, uids, content) || matches(b, index, msgs, uids, content)
         }
-        SearchKey::SequenceSet(set) => sequence::resolve(set, uids, false).contains(&index),
-        SearchKey::Uid(set) => sequence::resolve(set, uids, true).contains(&index),
+        SearchKey::SequenceSet(set) => sequence::contains(set, index as u32 + 1, uids.len() as u32),
+        SearchKey::Uid(set) => {
+            sequence::contains(set, uids[index], uids.last().copied().unwrap_or(0))
+        }
         SearchKey::All => true,
         SearchKey::Answered => has(msg, "\\Answered"),
         SearchKey::Unanswered => !has(msg, "\\Answered"),

@@ -44,6 +44,21 @@ pub fn resolve(set: &SequenceSet, uids: &[u32], by_uid: bool) -> Vec<usize> {
     out.into_iter().collect()
 }
 
+/// Whether `set` names `value` (a sequence number or UID) when `*` stands
+/// for `largest`: a per-message test for SEARCH, without listing the set.
+pub fn contains(set: &SequenceSet, value: u32, largest: u32) -> bool {
+    let Some(largest) = NonZeroU32::new(largest) else {
+        return false;
+    };
+    set.0.as_ref().iter().any(|sequence| match sequence {
+        Sequence::Single(v) => v.expand(largest).get() == value,
+        Sequence::Range(a, b) => {
+            let (a, b) = (a.expand(largest).get(), b.expand(largest).get());
+            (a.min(b)..=a.max(b)).contains(&value)
+        }
+    })
+}
+
 /// Whether a message sequence set names a number past the last message
 /// (`*` never does): RFC 3501 9 has the server answer BAD.
 pub fn beyond(set: &SequenceSet, count: usize) -> bool {
@@ -78,5 +93,24 @@ mod tests {
         assert_eq!(resolve(&set("5:9"), &uids, false), Vec::<usize>::new());
         assert_eq!(resolve(&set("*"), &[], false), Vec::<usize>::new());
         assert_eq!(resolve(&set("3:1"), &uids, false), vec![0, 1, 2]);
+    }
+
+    #[test]
+    fn contains_agrees_with_resolve() {
+        let uids = [3, 7, 9, 20];
+        for text in ["1:*", "8:10", "30:*", "2,4:*", "5:9", "*", "3:1", "7", "21"] {
+            for by_uid in [true, false] {
+                let listed = resolve(&set(text), &uids, by_uid);
+                let largest = if by_uid { 20 } else { uids.len() as u32 };
+                for (i, uid) in uids.iter().enumerate() {
+                    let value = if by_uid { *uid } else { i as u32 + 1 };
+                    assert_eq!(
+                        contains(&set(text), value, largest),
+                        listed.contains(&i),
+                        "{text} by_uid={by_uid} message {i}"
+                    );
+                }
+            }
+        }
     }
 }

@@ -28,13 +28,14 @@ use imap_codec::imap_types::search::SearchKey;
 use imap_codec::imap_types::sequence::SequenceSet;
 use imap_codec::imap_types::status::{StatusDataItem, StatusDataItemName};
 
-use super::fetch::{self, Msg};
+use super::fetch;
 use super::meta;
 pub use super::out::Out;
 use super::search;
 use super::selected::{Selected, modseq_nz, nz, report_expunged, uid_sequence};
 use super::sequence::{beyond, resolve};
 use super::utf7;
+use super::views::{parse_flags, to_msg};
 use crate::access::SessionGuard;
 use crate::app::AppState;
 use crate::screening::login::{LoginError, Protocol, login};
@@ -130,25 +131,8 @@ fn uid_set(uids: &[u32]) -> Option<UidSet> {
     Vec1::try_from(elements).ok().map(UidSet)
 }
 
-fn parse_flags(text: &str) -> Vec<String> {
-    text.split_whitespace().map(str::to_string).collect()
-}
-
 fn flag_text(flags: &[String]) -> String {
     flags.join(" ")
-}
-
-fn to_msg(row: &MessageRow) -> Msg {
-    Msg {
-        id: row.id,
-        uid: row.uid as u32,
-        flags: parse_flags(&row.flags),
-        recent: false,
-        modseq: row.modseq,
-        size: row.size as u32,
-        blob: row.blob.clone(),
-        internal_date_ms: row.internal_date_ms,
-    }
 }
 
 /// `*` matches anything, `%` anything but the delimiter (RFC 3501 6.3.8).
@@ -1029,25 +1013,29 @@ impl Session {
             return;
         };
         let size = bytes.len() as i64;
-        let blob = match self.state.blobs.put(bytes).await {
-            Ok(b) => b,
-            Err(e) => return self.failed(out, tag, e),
-        };
         let flags: Vec<String> = flags
             .iter()
             .map(|f| f.to_string())
             .filter(|f| f != "\\Recent")
             .collect();
+        // The facts FETCH and SEARCH need are computed now and stored with
+        // the message, in the transaction that stores the message.
+        let (blob, facts) = match meta::stage_new(&self.state, bytes).await {
+            Ok(staged) => staged,
+            Err(e) => return self.failed(out, tag, e),
+        };
         let message = NewMessage {
-            blob: blob.hash,
+            blob: blob.blob.hash,
             size,
             flags: flag_text(&flags),
             internal_date_ms: date_ms.unwrap_or_else(crate::store::now_ms),
+            bytes: blob.bytes,
+            facts: Some(facts),
         };
         match self
             .state
-            .store
-            .append_messages(account_id, mailbox.id, &[message])
+            .committer
+            .append(account_id, mailbox.id, vec![message])
             .await
         {
             Ok(Ok(uids)) => {
@@ -1102,18 +1090,19 @@ impl Session {
         let Some(mailbox) = self.mailbox_or_reply(tag, name, nonexistent, out).await else {
             return;
         };
-        let rows = match self.state.store.messages(mailbox.id).await {
-            Ok(r) => r,
+        let mut msgs = match self.state.views.messages(&self.state.store, &mailbox).await {
+            Ok(m) => m,
             Err(e) => return self.failed(out, tag, e),
         };
-        let mut msgs: Vec<Msg> = rows.iter().map(to_msg).collect();
         // The first session to select the mailbox takes its \Recent
         // messages; EXAMINE only looks.
+        // The mark only moves up, so nothing above it to claim means no write.
         let recent_above = match (read_only, msgs.last()) {
             (true, _) | (false, None) => mailbox.recent_uid,
+            (false, Some(last)) if i64::from(last.uid) <= mailbox.recent_uid => mailbox.recent_uid,
             (false, Some(last)) => match self
                 .state
-                .store
+                .committer
                 .claim_recent(mailbox.id, i64::from(last.uid))
                 .await
             {
@@ -1280,7 +1269,7 @@ impl Session {
                 true => Ok(selected.mailbox.recent_uid),
                 false => {
                     self.state
-                        .store
+                        .committer
                         .claim_recent(selected.mailbox.id, newest)
                         .await
                 }
@@ -1576,12 +1565,12 @@ impl Session {
         let mut hits_modseq = Vec::new();
         let indices: Vec<usize> = (0..selected.msgs.len()).collect();
         for chunk in indices.chunks(FETCH_CHUNK) {
-            let heads = match with_content {
-                true => meta::load_headers(&self.state, &selected.blobs(chunk)).await,
+            let facts = match with_content {
+                true => meta::load(&self.state, &selected.blobs(chunk)).await,
                 false => Default::default(),
             };
             for &i in chunk {
-                let head = heads.get(&selected.msgs[i].blob).cloned();
+                let head = facts.get(&selected.msgs[i].blob).map(|m| &m.headers);
                 let content = match (head, with_body) {
                     (None, _) => None,
                     (Some(head), false) => Some(search::Content::headers_only(head)),
@@ -1665,8 +1654,8 @@ impl Session {
             let seen = ["\\Seen".to_string()];
             match self
                 .state
-                .store
-                .change_flags(&unseen, FlagOp::Add, &seen, None)
+                .committer
+                .change_flags(unseen.clone(), FlagOp::Add, seen.to_vec(), None)
                 .await
             {
                 Ok(now) => self.update_flags(&now),
@@ -1684,7 +1673,7 @@ impl Session {
         // body section is asked for.
         for chunk in targets.chunks(FETCH_CHUNK) {
             let metas = match needs_content {
-                true => meta::load_trees(&self.state, &selected.blobs(chunk)).await,
+                true => meta::load(&self.state, &selected.blobs(chunk)).await,
                 false => Default::default(),
             };
             for &i in chunk {
@@ -1700,7 +1689,7 @@ impl Session {
                 } else {
                     None
                 };
-                let tree = metas.get(&msg.blob);
+                let tree = metas.get(&msg.blob).map(|m| &m.tree);
                 let mut rendered = fetch::render(items, msg, raw.as_deref(), tree, uid);
                 if unseen.contains(&msg.id)
                     && !items
@@ -1774,8 +1763,8 @@ impl Session {
         if !ids.is_empty() {
             match self
                 .state
-                .store
-                .change_flags(&ids, op, &given, unchanged_since)
+                .committer
+                .change_flags(ids, op, given, unchanged_since)
                 .await
             {
                 Ok(changes) => {
@@ -1915,13 +1904,15 @@ impl Session {
                         size: m.size as i64,
                         flags: flag_text(&m.flags),
                         internal_date_ms: m.internal_date_ms,
+                        bytes: None,
+                        facts: None,
                     }
                 })
                 .collect();
             match self
                 .state
-                .store
-                .append_messages(account_id, destination.id, &copies)
+                .committer
+                .append(account_id, destination.id, copies)
                 .await
             {
                 Ok(Ok(u)) => u,

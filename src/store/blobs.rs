@@ -133,6 +133,19 @@ impl BlobStore {
         }
     }
 
+    /// Prepares a blob for the caller's own transaction: a file is written
+    /// and flushed now; database bytes come back to be inserted with the
+    /// rows that reference them (one commit for both).
+    pub async fn prepare(&self, bytes: Vec<u8>) -> std::io::Result<StagedBlob> {
+        match &self.backend {
+            Backend::Files { .. } => Ok(StagedBlob {
+                blob: self.put(bytes).await?,
+                bytes: None,
+            }),
+            Backend::Database(_) => self.stage(bytes).await,
+        }
+    }
+
     /// Makes every staged file durable: one `syncfs` of the file system that
     /// holds them (data, inodes and directory entries alike). Nothing to do
     /// for database storage, whose commit is the flush.

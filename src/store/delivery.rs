@@ -5,7 +5,7 @@
 use sqlx::Row;
 
 use super::events::append;
-use super::{Store, StoreResult, now_ms};
+use super::{Store, StoreResult};
 use crate::address::EmailAddress;
 use crate::events::{EventType, NewEvent, payloads};
 use crate::store::accounts::AttachmentLinking;
@@ -97,149 +97,6 @@ impl Store {
         Ok(Some(targets))
     }
 
-    /// Commits every delivery in one transaction.
-    pub async fn commit_deliveries(&self, deliveries: &[Delivery]) -> StoreResult<()> {
-        let mut tx = self.begin().await?;
-        let now = now_ms();
-        for d in deliveries {
-            if let Some(record) = &d.sent_by {
-                super::screening::log_sending(&mut tx, record, now).await?;
-            }
-            if let Some(staged) = &d.local_blob
-                && let Some(bytes) = &staged.bytes
-            {
-                super::blobs::insert(&mut tx, &staged.blob, bytes).await?;
-            }
-            for r in &d.local {
-                let Some(staged) = r.own_blob.as_ref().or(d.local_blob.as_ref()) else {
-                    continue;
-                };
-                let blob = &staged.blob;
-                if let Some(StagedBlob {
-                    blob: own,
-                    bytes: Some(bytes),
-                }) = &r.own_blob
-                {
-                    super::blobs::insert(&mut tx, own, bytes).await?;
-                }
-                let row = sqlx::query(
-                    "UPDATE mailboxes SET uidnext = uidnext + 1 \
-                     WHERE account_id = $1 AND name = $2 RETURNING id, uidnext - 1 AS uid",
-                )
-                .bind(r.target.account_id)
-                .bind(r.mailbox)
-                .fetch_optional(&mut *tx)
-                .await?;
-                let row = match row {
-                    Some(row) => row,
-                    // A mailbox deleted by its user: file into INBOX instead.
-                    None => {
-                        sqlx::query(
-                            "UPDATE mailboxes SET uidnext = uidnext + 1 \
-                         WHERE account_id = $1 AND name = 'INBOX' RETURNING id, uidnext - 1 AS uid",
-                        )
-                        .bind(r.target.account_id)
-                        .fetch_one(&mut *tx)
-                        .await?
-                    }
-                };
-                let mailbox_id: i64 = row.try_get("id")?;
-                let uid: i64 = row.try_get("uid")?;
-                sqlx::query(
-                    "INSERT INTO messages (mailbox_id, uid, blob, size, flags, internal_date) \
-                     VALUES ($1, $2, $3, $4, '', $5)",
-                )
-                .bind(mailbox_id)
-                .bind(uid)
-                .bind(blob.hash.clone())
-                .bind(blob.size as i64)
-                .bind(now)
-                .execute(&mut *tx)
-                .await?;
-                sqlx::query("UPDATE accounts SET used_bytes = used_bytes + $1 WHERE id = $2")
-                    .bind(blob.size as i64)
-                    .bind(r.target.account_id)
-                    .execute(&mut *tx)
-                    .await?;
-                append(
-                    &mut tx,
-                    &NewEvent {
-                        kind: EventType::MessageReceived,
-                        account: Some(r.target.address.clone()),
-                        domain: Some(r.target.domain.clone()),
-                        data: payloads::to_data(&payloads::MessageReceived {
-                            account: r.target.address.clone(),
-                            message_id: d.queue_id.clone(),
-                            mailbox: r.mailbox.into(),
-                            uid,
-                            size: blob.size,
-                            sender: d.sender.clone(),
-                            client_ip: d.client_ip.clone(),
-                            authenticated: d.account.is_some(),
-                            score: d.score,
-                        }),
-                    },
-                )
-                .await?;
-            }
-            if let (Some(staged), false) = (&d.queue_blob, d.remote.is_empty()) {
-                let blob = &staged.blob;
-                if let Some(bytes) = &staged.bytes {
-                    super::blobs::insert(&mut tx, blob, bytes).await?;
-                }
-                let message_id: i64 = sqlx::query_scalar(
-                    "INSERT INTO queue_messages (blob, sender, size, account, client_ip, created_at, queue_id) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
-                )
-                .bind(blob.hash.clone())
-                .bind(d.sender.clone())
-                .bind(blob.size as i64)
-                .bind(d.account.clone())
-                .bind(d.client_ip.clone())
-                .bind(now)
-                .bind(d.queue_id.clone())
-                .fetch_one(&mut *tx)
-                .await?;
-                for r in &d.remote {
-                    sqlx::query(
-                        "INSERT INTO queue_recipients (message_id, recipient, domain, status, attempts, next_attempt_at, updated_at) \
-                         VALUES ($1, $2, $3, 'scheduled', 0, $4, $4)",
-                    )
-                    .bind(message_id)
-                    .bind(r.to_string())
-                    .bind(r.domain().to_string())
-                    .bind(now)
-                    .execute(&mut *tx)
-                    .await?;
-                }
-                let domain = d
-                    .account
-                    .as_deref()
-                    .and_then(|a| a.rsplit_once('@'))
-                    .map(|(_, dom)| dom.to_string());
-                append(
-                    &mut tx,
-                    &NewEvent {
-                        kind: EventType::MessageQueued,
-                        account: d.account.clone(),
-                        domain,
-                        data: payloads::to_data(&payloads::MessageQueued {
-                            message_id: d.queue_id.clone(),
-                            queue_id: message_id,
-                            sender: d.sender.clone(),
-                            recipients: d.remote.iter().map(|r| r.to_string()).collect(),
-                            size: blob.size,
-                            client_ip: d.client_ip.clone(),
-                        }),
-                    },
-                )
-                .await?;
-            }
-        }
-        tx.commit().await?;
-        Ok(())
-    }
-
     /// Queued recipients as (recipient, status, blob), oldest first; for
     /// tests and the queue API.
     pub async fn queued_recipients(&self) -> StoreResult<Vec<(String, String, String)>> {
@@ -259,4 +116,147 @@ impl Store {
         }
         Ok(out)
     }
+}
+
+/// One delivery inside the caller's transaction: local copies filed,
+/// remote recipients queued, their events written.
+pub(crate) async fn deliver_in(
+    tx: &mut sqlx::AnyConnection,
+    d: &Delivery,
+    now: i64,
+) -> StoreResult<()> {
+    if let Some(record) = &d.sent_by {
+        super::screening::log_sending(tx, record, now).await?;
+    }
+    if let Some(staged) = &d.local_blob
+        && let Some(bytes) = &staged.bytes
+    {
+        super::blobs::insert(tx, &staged.blob, bytes).await?;
+    }
+    for r in &d.local {
+        let Some(staged) = r.own_blob.as_ref().or(d.local_blob.as_ref()) else {
+            continue;
+        };
+        let blob = &staged.blob;
+        if let Some(StagedBlob {
+            blob: own,
+            bytes: Some(bytes),
+        }) = &r.own_blob
+        {
+            super::blobs::insert(tx, own, bytes).await?;
+        }
+        let row = sqlx::query(
+            "UPDATE mailboxes SET uidnext = uidnext + 1 \
+             WHERE account_id = $1 AND name = $2 RETURNING id, uidnext - 1 AS uid",
+        )
+        .bind(r.target.account_id)
+        .bind(r.mailbox)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let row = match row {
+            Some(row) => row,
+            // A mailbox deleted by its user: file into INBOX instead.
+            None => {
+                sqlx::query(
+                    "UPDATE mailboxes SET uidnext = uidnext + 1 \
+                 WHERE account_id = $1 AND name = 'INBOX' RETURNING id, uidnext - 1 AS uid",
+                )
+                .bind(r.target.account_id)
+                .fetch_one(&mut *tx)
+                .await?
+            }
+        };
+        let mailbox_id: i64 = row.try_get("id")?;
+        let uid: i64 = row.try_get("uid")?;
+        sqlx::query(
+            "INSERT INTO messages (mailbox_id, uid, blob, size, flags, internal_date) \
+             VALUES ($1, $2, $3, $4, '', $5)",
+        )
+        .bind(mailbox_id)
+        .bind(uid)
+        .bind(blob.hash.clone())
+        .bind(blob.size as i64)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query("UPDATE accounts SET used_bytes = used_bytes + $1 WHERE id = $2")
+            .bind(blob.size as i64)
+            .bind(r.target.account_id)
+            .execute(&mut *tx)
+            .await?;
+        append(
+            tx,
+            &NewEvent {
+                kind: EventType::MessageReceived,
+                account: Some(r.target.address.clone()),
+                domain: Some(r.target.domain.clone()),
+                data: payloads::to_data(&payloads::MessageReceived {
+                    account: r.target.address.clone(),
+                    message_id: d.queue_id.clone(),
+                    mailbox: r.mailbox.into(),
+                    uid,
+                    size: blob.size,
+                    sender: d.sender.clone(),
+                    client_ip: d.client_ip.clone(),
+                    authenticated: d.account.is_some(),
+                    score: d.score,
+                }),
+            },
+        )
+        .await?;
+    }
+    if let (Some(staged), false) = (&d.queue_blob, d.remote.is_empty()) {
+        let blob = &staged.blob;
+        if let Some(bytes) = &staged.bytes {
+            super::blobs::insert(tx, blob, bytes).await?;
+        }
+        let message_id: i64 = sqlx::query_scalar(
+            "INSERT INTO queue_messages (blob, sender, size, account, client_ip, created_at, queue_id) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+        )
+        .bind(blob.hash.clone())
+        .bind(d.sender.clone())
+        .bind(blob.size as i64)
+        .bind(d.account.clone())
+        .bind(d.client_ip.clone())
+        .bind(now)
+        .bind(d.queue_id.clone())
+        .fetch_one(&mut *tx)
+        .await?;
+        for r in &d.remote {
+            sqlx::query(
+                "INSERT INTO queue_recipients (message_id, recipient, domain, status, attempts, next_attempt_at, updated_at) \
+                 VALUES ($1, $2, $3, 'scheduled', 0, $4, $4)",
+            )
+            .bind(message_id)
+            .bind(r.to_string())
+            .bind(r.domain().to_string())
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        }
+        let domain = d
+            .account
+            .as_deref()
+            .and_then(|a| a.rsplit_once('@'))
+            .map(|(_, dom)| dom.to_string());
+        append(
+            tx,
+            &NewEvent {
+                kind: EventType::MessageQueued,
+                account: d.account.clone(),
+                domain,
+                data: payloads::to_data(&payloads::MessageQueued {
+                    message_id: d.queue_id.clone(),
+                    queue_id: message_id,
+                    sender: d.sender.clone(),
+                    recipients: d.remote.iter().map(|r| r.to_string()).collect(),
+                    size: blob.size,
+                    client_ip: d.client_ip.clone(),
+                }),
+            },
+        )
+        .await?;
+    }
+    Ok(())
 }

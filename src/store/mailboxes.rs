@@ -354,6 +354,70 @@ pub struct NewMessage {
     pub size: i64,
     pub flags: String,
     pub internal_date_ms: i64,
+    /// The blob's bytes, written in the same transaction (database storage
+    /// of a new message; `None` when the blob is already stored).
+    pub bytes: Option<Vec<u8>>,
+    /// Precomputed facts (JSON) for `message_meta`, stored with the message.
+    pub facts: Option<String>,
+}
+
+/// APPEND/COPY inside the caller's transaction: refused whole (nothing
+/// written) when the account lacks room, else every message added.
+pub(super) async fn append_in(
+    tx: &mut sqlx::AnyConnection,
+    account_id: i64,
+    mailbox_id: i64,
+    messages: &[NewMessage],
+) -> StoreResult<Result<Vec<i64>, MailboxError>> {
+    let total: i64 = messages.iter().map(|m| m.size).sum();
+    if !has_room(&mut *tx, account_id, total).await? {
+        return Ok(Err(MailboxError::OverQuota));
+    }
+    let mut uids = Vec::with_capacity(messages.len());
+    for m in messages {
+        if let Some(bytes) = &m.bytes {
+            let blob = super::blobs::BlobRef {
+                hash: m.blob.clone(),
+                size: bytes.len() as u64,
+            };
+            super::blobs::insert(&mut *tx, &blob, bytes).await?;
+        }
+        if let Some(facts) = &m.facts {
+            insert_meta(&mut *tx, &m.blob, facts).await?;
+        }
+        let uid = next_uid(&mut *tx, mailbox_id).await?;
+        sqlx::query(
+            "INSERT INTO messages (mailbox_id, uid, blob, size, flags, internal_date) VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(mailbox_id)
+        .bind(uid)
+        .bind(m.blob.clone())
+        .bind(m.size)
+        .bind(m.flags.clone())
+        .bind(m.internal_date_ms)
+        .execute(&mut *tx)
+        .await?;
+        uids.push(uid);
+    }
+    sqlx::query("UPDATE accounts SET used_bytes = used_bytes + $1 WHERE id = $2")
+        .bind(total)
+        .bind(account_id)
+        .execute(&mut *tx)
+        .await?;
+    Ok(Ok(uids))
+}
+
+/// Stores a message's precomputed facts (replacing an older version).
+async fn insert_meta(tx: &mut sqlx::AnyConnection, blob: &str, meta: &str) -> StoreResult<()> {
+    sqlx::query(
+        "INSERT INTO message_meta (blob, meta) VALUES ($1, $2) \
+         ON CONFLICT (blob) DO UPDATE SET meta = excluded.meta",
+    )
+    .bind(blob.to_string())
+    .bind(meta.to_string())
+    .execute(&mut *tx)
+    .await?;
+    Ok(())
 }
 
 async fn next_uid(tx: &mut sqlx::AnyConnection, mailbox_id: i64) -> StoreResult<i64> {
@@ -582,33 +646,11 @@ impl Store {
         messages: &[NewMessage],
     ) -> StoreResult<Result<Vec<i64>, MailboxError>> {
         let mut tx = self.begin().await?;
-        let total: i64 = messages.iter().map(|m| m.size).sum();
-        if !has_room(&mut tx, account_id, total).await? {
-            return Ok(Err(MailboxError::OverQuota));
+        let result = append_in(&mut tx, account_id, mailbox_id, messages).await?;
+        if result.is_ok() {
+            tx.commit().await?;
         }
-        let mut uids = Vec::with_capacity(messages.len());
-        for m in messages {
-            let uid = next_uid(&mut tx, mailbox_id).await?;
-            sqlx::query(
-                "INSERT INTO messages (mailbox_id, uid, blob, size, flags, internal_date) VALUES ($1, $2, $3, $4, $5, $6)",
-            )
-            .bind(mailbox_id)
-            .bind(uid)
-            .bind(m.blob.clone())
-            .bind(m.size)
-            .bind(m.flags.clone())
-            .bind(m.internal_date_ms)
-            .execute(&mut *tx)
-            .await?;
-            uids.push(uid);
-        }
-        sqlx::query("UPDATE accounts SET used_bytes = used_bytes + $1 WHERE id = $2")
-            .bind(total)
-            .bind(account_id)
-            .execute(&mut *tx)
-            .await?;
-        tx.commit().await?;
-        Ok(Ok(uids))
+        Ok(result)
     }
 
     /// Moves messages (by id) to another mailbox of the same account, giving
@@ -658,14 +700,7 @@ impl Store {
     pub async fn put_message_meta(&self, entries: &[(String, String)]) -> StoreResult<()> {
         let mut tx = self.begin().await?;
         for (blob, meta) in entries {
-            sqlx::query(
-                "INSERT INTO message_meta (blob, meta) VALUES ($1, $2) \
-                 ON CONFLICT (blob) DO UPDATE SET meta = excluded.meta",
-            )
-            .bind(blob.clone())
-            .bind(meta.clone())
-            .execute(&mut *tx)
-            .await?;
+            insert_meta(&mut tx, blob, meta).await?;
         }
         tx.commit().await?;
         Ok(())
@@ -676,6 +711,18 @@ impl Store {
     /// recent, and moves the mark, so no other session sees them as recent.
     pub async fn claim_recent(&self, mailbox_id: i64, up_to: i64) -> StoreResult<i64> {
         let mut tx = self.begin().await?;
+        let before = self.claim_recent_in(&mut tx, mailbox_id, up_to).await?;
+        tx.commit().await?;
+        Ok(before)
+    }
+
+    /// [`Store::claim_recent`] inside the caller's transaction.
+    pub(super) async fn claim_recent_in(
+        &self,
+        tx: &mut sqlx::AnyConnection,
+        mailbox_id: i64,
+        up_to: i64,
+    ) -> StoreResult<i64> {
         let sql = format!(
             "SELECT recent_uid FROM mailboxes WHERE id = $1{}",
             self.sql("", " FOR UPDATE")
@@ -692,7 +739,6 @@ impl Store {
                 .execute(&mut *tx)
                 .await?;
         }
-        tx.commit().await?;
         Ok(before)
     }
 
@@ -710,6 +756,22 @@ impl Store {
         unchanged_since: Option<i64>,
     ) -> StoreResult<FlagChanges> {
         let mut tx = self.begin().await?;
+        let out = self
+            .change_flags_in(&mut tx, ids, op, given, unchanged_since)
+            .await?;
+        tx.commit().await?;
+        Ok(out)
+    }
+
+    /// [`Store::change_flags`] inside the caller's transaction.
+    pub(super) async fn change_flags_in(
+        &self,
+        tx: &mut sqlx::AnyConnection,
+        ids: &[i64],
+        op: FlagOp,
+        given: &[String],
+        unchanged_since: Option<i64>,
+    ) -> StoreResult<FlagChanges> {
         let mut out = FlagChanges::default();
         for chunk in ids.chunks(500) {
             let placeholders: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
@@ -749,7 +811,6 @@ impl Store {
                 out.now.push((id, next, modseq));
             }
         }
-        tx.commit().await?;
         Ok(out)
     }
 }

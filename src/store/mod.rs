@@ -11,6 +11,7 @@
 pub mod accounts;
 pub mod aliases;
 pub mod attachments;
+pub mod batch;
 pub mod blobs;
 pub mod delivery;
 pub mod dkim;

@@ -10,7 +10,7 @@ pub async fn tls(s: &TestServer) -> tokio_rustls::client::TlsStream<tokio::net::
         .await
         .unwrap();
     let name = rustls::pki_types::ServerName::try_from(super::smtp::SERVER_NAME).unwrap();
-    super::smtp::connector(s.dir.path())
+    super::smtp::connector(&s.config.data_dir)
         .connect(name, tcp)
         .await
         .unwrap()

@@ -42,6 +42,8 @@ pub struct TestServer {
     shutdown: CancellationToken,
     handle: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
     pub dir: tempfile::TempDir,
+    /// Another node's database: left in place when this one stops.
+    shares_database: bool,
 }
 
 static COUNTER: AtomicU32 = AtomicU32::new(0);
@@ -151,6 +153,22 @@ impl TestServer {
         let (config, text) = test_config_with(dir.path(), smtp, extra).await;
         let config_path = dir.path().join("rampart.toml");
         std::fs::write(&config_path, text).expect("write config");
+        Self::launch(config, config_path, dir, false).await
+    }
+
+    /// A second node on this one's database (its own ports and caches), as
+    /// behind a load balancer.
+    pub async fn second_node(&self) -> Self {
+        let dir = tempfile::tempdir().expect("tempdir");
+        Self::launch(self.config.clone(), self.config_path.clone(), dir, true).await
+    }
+
+    async fn launch(
+        config: Config,
+        config_path: PathBuf,
+        dir: tempfile::TempDir,
+        shares_database: bool,
+    ) -> Self {
         let server = Server::bind(config.clone()).await.expect("server binds");
         let http = server.http_addr().expect("http bound");
         let https = server.https_addr().expect("https bound");
@@ -191,6 +209,7 @@ impl TestServer {
             shutdown,
             handle: Some(handle),
             dir,
+            shares_database,
         }
     }
 
@@ -257,7 +276,9 @@ impl TestServer {
 
     pub async fn stop(mut self) {
         self.halt().await;
-        drop_database(&self.config.database_url()).await;
+        if !self.shares_database {
+            drop_database(&self.config.database_url()).await;
+        }
     }
 
     async fn halt(&mut self) {
