@@ -381,3 +381,68 @@ async fn select_sees_changes_made_since_a_node_cached_the_mailbox() {
     node2.stop().await;
     s.stop().await;
 }
+
+/// ESEARCH (RFC 4731) answers `SEARCH RETURN (...)` in one line, and
+/// LIST-STATUS (RFC 5819) follows each LIST line with the mailbox's STATUS.
+#[tokio::test]
+async fn esearch_and_list_status() {
+    let s = server().await;
+    let mut a = session(&s).await;
+    for i in 1..=5 {
+        append(
+            &mut a,
+            "p",
+            "INBOX",
+            &format!("Subject: m{i}\r\n\r\nbody\r\n"),
+        )
+        .await;
+    }
+    a.exchange("s SELECT INBOX").await;
+    a.exchange("f STORE 2,3,5 +FLAGS (\\Flagged)").await;
+    let r = a
+        .exchange("e1 SEARCH RETURN (MIN MAX COUNT ALL) FLAGGED")
+        .await;
+    assert!(
+        r.iter()
+            .any(|l| l == "* ESEARCH (TAG \"e1\") MIN 2 MAX 5 COUNT 3 ALL 2:3,5"),
+        "{r:?}"
+    );
+    assert!(!r.iter().any(|l| l.starts_with("* SEARCH")), "{r:?}");
+    let r = a.exchange("e2 UID SEARCH RETURN () UNFLAGGED").await;
+    assert!(
+        r.iter().any(|l| l == "* ESEARCH (TAG \"e2\") UID ALL 1,4"),
+        "{r:?}"
+    );
+    let r = a.exchange("e3 SEARCH RETURN (COUNT MIN) DELETED").await;
+    assert!(
+        r.iter().any(|l| l == "* ESEARCH (TAG \"e3\") COUNT 0"),
+        "{r:?}"
+    );
+    let r = a.exchange("e4 SEARCH RETURN (SAVE) ALL").await;
+    assert!(r.last().unwrap().starts_with("e4 BAD"), "{r:?}");
+    a.exchange("c CREATE Later").await;
+    let r = a
+        .exchange("l LIST \"\" \"*\" RETURN (STATUS (MESSAGES UNSEEN))")
+        .await;
+    let inbox = r
+        .iter()
+        .position(|l| l.starts_with("* LIST") && l.ends_with("INBOX"));
+    let inbox = inbox.unwrap_or_else(|| panic!("{r:?}"));
+    assert_eq!(
+        r[inbox + 1],
+        "* STATUS INBOX (MESSAGES 5 UNSEEN 5)",
+        "{r:?}"
+    );
+    assert!(
+        r.iter()
+            .any(|l| l == "* STATUS Later (MESSAGES 0 UNSEEN 0)"),
+        "{r:?}"
+    );
+    assert!(r.last().unwrap().starts_with("l OK"), "{r:?}");
+    let r = a.exchange("k CAPABILITY").await;
+    assert!(
+        r[0].contains(" ESEARCH") && r[0].contains(" LIST-STATUS"),
+        "{r:?}"
+    );
+    s.stop().await;
+}

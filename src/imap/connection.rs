@@ -6,6 +6,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use imap_codec::decode::Decoder;
 use imap_codec::fragmentizer::DecodeMessageError;
 use imap_codec::imap_types::IntoStatic;
 use imap_codec::imap_types::auth::AuthenticateData;
@@ -17,6 +18,7 @@ use tokio::net::TcpStream;
 use tokio_rustls::TlsAcceptor;
 use tokio_util::sync::CancellationToken;
 
+use super::extended::Extra;
 use super::framing::{Event, Limits, Reader};
 use super::session::{After, Out, Session};
 use crate::app::AppState;
@@ -120,9 +122,31 @@ pub async fn serve(
             let frag = reader.fragmentizer();
             match std::mem::replace(&mut mode, Mode::Command) {
                 Mode::Command => {
-                    let command = match frag.decode_message(&CommandCodec::default()) {
-                        Ok(c) => c.into_static(),
-                        Err(DecodeMessageError::MessageTooLong { .. }) => {
+                    // Syntax imap-codec lacks is split off first (see `extended`).
+                    let (extended, extra) = match super::extended::split(frag.message_bytes()) {
+                        Ok((bytes, extra)) if extra != Extra::None => {
+                            (Some(bytes.into_owned()), extra)
+                        }
+                        Ok(_) => (None, Extra::None),
+                        Err(text) => {
+                            let tag = frag.decode_tag().map(|t| t.into_static());
+                            out.bad(tag.as_ref(), None, text);
+                            continue;
+                        }
+                    };
+                    let decoded = match &extended {
+                        Some(bytes) => CommandCodec::default()
+                            .decode(bytes)
+                            .map(|(_, c)| c.into_static())
+                            .map_err(|_| None),
+                        None => frag
+                            .decode_message(&CommandCodec::default())
+                            .map(|c| c.into_static())
+                            .map_err(Some),
+                    };
+                    let command = match decoded {
+                        Ok(c) => c,
+                        Err(Some(DecodeMessageError::MessageTooLong { .. })) => {
                             let tag = frag.decode_tag().map(|t| t.into_static());
                             out.no(
                                 tag.as_ref(),
@@ -137,7 +161,7 @@ pub async fn serve(
                             continue;
                         }
                     };
-                    match session.handle(command, &mut out).await {
+                    match session.handle_extended(command, extra, &mut out).await {
                         After::Continue => {}
                         After::Close => {
                             let _ = stream.send(&mut out.buf).await;

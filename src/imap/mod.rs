@@ -1,7 +1,8 @@
 //! IMAP4rev1 (RFC 3501) with CONDSTORE/QRESYNC on `imap` (STARTTLS) and `imaps`.
 //!
 //! [`framing`] turns bytes into commands within the limits of the session's
-//! state (imap-codec's Fragmentizer underneath); [`connection`] moves them
+//! state (imap-codec's Fragmentizer underneath), [`extended`] splits off
+//! the syntax imap-codec does not parse (ESEARCH, LIST-STATUS); [`connection`] moves them
 //! between a socket and a [`session`], which answers over a mailbox
 //! snapshot ([`selected`]), writing to [`out`]; [`fetch`], [`search`], [`mime`], [`address`] and [`sequence`]
 //! are the pieces FETCH and SEARCH are built from; [`meta`] keeps what they
@@ -10,6 +11,7 @@
 
 pub mod address;
 pub mod connection;
+pub mod extended;
 pub mod fetch;
 pub mod framing;
 pub mod meta;

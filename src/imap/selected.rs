@@ -92,7 +92,13 @@ pub(super) fn modseq_nz(modseq: i64) -> NonZeroU64 {
 
 /// UIDs as a compact sequence set (`1:3,7`), for VANISHED and MODIFIED.
 pub(super) fn uid_sequence(uids: &[u32]) -> Option<SequenceSet> {
-    let mut sorted = uids.to_vec();
+    SequenceSet::try_from(ranges_text(uids).as_str()).ok()
+}
+
+/// Numbers as compact sequence-set text (`1:3,7`), ascending, without
+/// repeats; empty for none.
+pub(super) fn ranges_text(numbers: &[u32]) -> String {
+    let mut sorted = numbers.to_vec();
     sorted.sort_unstable();
     sorted.dedup();
     let mut parts: Vec<String> = Vec::new();
@@ -110,7 +116,7 @@ pub(super) fn uid_sequence(uids: &[u32]) -> Option<SequenceSet> {
         });
         i += 1;
     }
-    SequenceSet::try_from(parts.join(",").as_str()).ok()
+    parts.join(",")
 }
 
 /// Removes messages other sessions expunged from the snapshot and says so:

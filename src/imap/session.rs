@@ -5,7 +5,7 @@
 use std::borrow::Cow;
 use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::num::NonZeroU64;
+use std::num::{NonZeroU32, NonZeroU64};
 
 use imap_codec::imap_types::IntoStatic;
 use imap_codec::imap_types::auth::AuthMechanism;
@@ -28,11 +28,12 @@ use imap_codec::imap_types::search::SearchKey;
 use imap_codec::imap_types::sequence::SequenceSet;
 use imap_codec::imap_types::status::{StatusDataItem, StatusDataItemName};
 
-use super::fetch;
+use super::extended::{Extra, ListReturn, SearchReturn};
+use super::fetch::{self, Msg};
 use super::meta;
 pub use super::out::Out;
 use super::search;
-use super::selected::{Selected, modseq_nz, nz, report_expunged, uid_sequence};
+use super::selected::{Selected, modseq_nz, nz, ranges_text, report_expunged, uid_sequence};
 use super::sequence::{beyond, resolve};
 use super::utf7;
 use super::views::{parse_flags, to_msg};
@@ -136,6 +137,47 @@ fn flag_text(flags: &[String]) -> String {
 }
 
 /// `*` matches anything, `%` anything but the delimiter (RFC 3501 6.3.8).
+/// LSUB, or LIST with what its RETURN options asked for.
+enum ListKind {
+    Lsub,
+    List(ListReturn),
+}
+
+/// The RFC 4731 answer to `SEARCH RETURN (...)`: what was asked of the
+/// matches (numbers or UIDs, ascending), as one ESEARCH line.
+fn esearch_response(
+    tag: &Tag<'_>,
+    uid: bool,
+    options: SearchReturn,
+    hits: &[NonZeroU32],
+    modseq: Option<NonZeroU64>,
+    out: &mut Out,
+) {
+    // A tag has no quoted-specials (RFC 3501 9), so it quotes as is.
+    let mut line = format!("* ESEARCH (TAG \"{}\")", tag.as_ref());
+    if uid {
+        line.push_str(" UID");
+    }
+    let numbers: Vec<u32> = hits.iter().map(|n| n.get()).collect();
+    if let (true, Some(min)) = (options.min, numbers.iter().min()) {
+        line.push_str(&format!(" MIN {min}"));
+    }
+    if let (true, Some(max)) = (options.max, numbers.iter().max()) {
+        line.push_str(&format!(" MAX {max}"));
+    }
+    if options.count {
+        line.push_str(&format!(" COUNT {}", numbers.len()));
+    }
+    if options.all && !numbers.is_empty() {
+        line.push_str(&format!(" ALL {}", ranges_text(&numbers)));
+    }
+    if let Some(modseq) = modseq {
+        line.push_str(&format!(" MODSEQ {modseq}"));
+    }
+    line.push_str("\r\n");
+    out.buf.extend_from_slice(line.as_bytes());
+}
+
 fn wildcard_match(pattern: &[char], name: &[char]) -> bool {
     match pattern.split_first() {
         None => name.is_empty(),
@@ -201,6 +243,8 @@ impl Session {
             "QRESYNC",
             "QUOTA",
             "QUOTA=RES-STORAGE",
+            "ESEARCH",
+            "LIST-STATUS",
         ] {
             if let Ok(c) = Capability::try_from(extra) {
                 caps.push(c.into_static());
@@ -222,6 +266,16 @@ impl Session {
 
     /// Runs one command, writing its responses to `out`.
     pub async fn handle(&mut self, command: Command<'static>, out: &mut Out) -> After {
+        self.handle_extended(command, Extra::None, out).await
+    }
+
+    /// A command with the extension syntax split off it (see `extended`).
+    pub async fn handle_extended(
+        &mut self,
+        command: Command<'static>,
+        extra: Extra,
+        out: &mut Out,
+    ) -> After {
         let tag = command.tag.clone();
         let name = command.body.name();
         let body = command.body;
@@ -324,7 +378,7 @@ impl Session {
                     out.bad(Some(&tag), None, "Log in first");
                     return After::Continue;
                 }
-                self.authenticated(&tag, other, out).await
+                self.authenticated(&tag, other, extra, out).await
             }
         }
     }
@@ -553,6 +607,7 @@ impl Session {
         &mut self,
         tag: &Tag<'static>,
         body: CommandBody<'static>,
+        extra: Extra,
         out: &mut Out,
     ) -> After {
         let account_id = self.account_id();
@@ -691,11 +746,20 @@ impl Session {
                 reference,
                 mailbox_wildcard,
             } => {
+                let returns = match extra {
+                    Extra::ListReturn(r) => r,
+                    // No RETURN clause: every attribute we know.
+                    _ => ListReturn {
+                        children: true,
+                        special_use: true,
+                        status: Vec::new(),
+                    },
+                };
                 self.list(
                     tag,
                     &mailbox_name(&reference),
                     &mailbox_wildcard,
-                    false,
+                    ListKind::List(returns),
                     out,
                 )
                 .await
@@ -704,8 +768,14 @@ impl Session {
                 reference,
                 mailbox_wildcard,
             } => {
-                self.list(tag, &mailbox_name(&reference), &mailbox_wildcard, true, out)
-                    .await
+                self.list(
+                    tag,
+                    &mailbox_name(&reference),
+                    &mailbox_wildcard,
+                    ListKind::Lsub,
+                    out,
+                )
+                .await
             }
             CommandBody::Status {
                 mailbox,
@@ -792,7 +862,7 @@ impl Session {
                     out.bad(Some(tag), None, "Select a mailbox first");
                     return After::Continue;
                 }
-                self.selected_command(tag, body, out).await;
+                self.selected_command(tag, body, extra, out).await;
             }
         }
         After::Continue
@@ -828,9 +898,14 @@ impl Session {
         tag: &Tag<'_>,
         reference: &str,
         wildcard: &ListMailbox<'_>,
-        lsub: bool,
+        kind: ListKind,
         out: &mut Out,
     ) {
+        let (lsub, returns) = match kind {
+            ListKind::Lsub => (true, ListReturn::default()),
+            ListKind::List(returns) => (false, returns),
+        };
+        let status = returns.status;
         let pattern = match wildcard {
             ListMailbox::Token(t) => String::from_utf8_lossy(t.as_ref()).into_owned(),
             ListMailbox::String(s) => String::from_utf8_lossy(s.as_ref()).into_owned(),
@@ -903,7 +978,7 @@ impl Session {
                 continue;
             }
             let mut items = Vec::new();
-            if !lsub {
+            if returns.children {
                 let prefix = format!("{}/", m.name);
                 let children = mailboxes.iter().any(|o| o.name.starts_with(&prefix));
                 items.extend(attribute(if children {
@@ -911,15 +986,27 @@ impl Session {
                 } else {
                     "HasNoChildren"
                 }));
-                if let Some(special) = &m.special_use {
-                    items.extend(attribute(special.trim_start_matches('\\')));
-                }
+            }
+            if returns.special_use
+                && let Some(special) = &m.special_use
+            {
+                items.extend(attribute(special.trim_start_matches('\\')));
             }
             respond(&m.name, items, out);
+            // LIST-STATUS: the mailbox's STATUS right after its LIST line.
+            if !status.is_empty() {
+                match self.status_data(m, &status).await {
+                    Ok(items) => out.data(Data::Status {
+                        mailbox: wire_mailbox(&m.name),
+                        items: Cow::Owned(items),
+                    }),
+                    Err(e) => return self.failed(out, tag, e),
+                }
+            }
         }
         for name in &phantoms {
             let mut items = vec![FlagNameAttribute::Noselect];
-            if !lsub {
+            if returns.children {
                 items.extend(attribute("HasChildren"));
             }
             respond(name, items, out);
@@ -935,6 +1022,49 @@ impl Session {
         );
     }
 
+    /// The STATUS items of a mailbox, from this node's view of it.
+    async fn status_data(
+        &self,
+        mailbox: &MailboxInfo,
+        items: &[StatusDataItemName],
+    ) -> crate::store::StoreResult<Vec<StatusDataItem>> {
+        let msgs = self
+            .state
+            .views
+            .messages(&self.state.store, mailbox)
+            .await?;
+        let has = |m: &Msg, flag: &str| m.flags.iter().any(|f| f == flag);
+        let unseen = msgs.iter().filter(|m| !has(m, "\\Seen")).count() as u32;
+        let deleted = msgs.iter().filter(|m| has(m, "\\Deleted")).count() as u32;
+        let mut data = Vec::new();
+        for item in items {
+            data.push(match item {
+                StatusDataItemName::Messages => StatusDataItem::Messages(msgs.len() as u32),
+                StatusDataItemName::HighestModSeq => {
+                    StatusDataItem::HighestModSeq(mailbox.highestmodseq as u64)
+                }
+                StatusDataItemName::Recent => StatusDataItem::Recent(
+                    msgs.iter()
+                        .filter(|m| i64::from(m.uid) > mailbox.recent_uid)
+                        .count() as u32,
+                ),
+                StatusDataItemName::UidNext => StatusDataItem::UidNext(nz(mailbox.uidnext as u32)),
+                StatusDataItemName::UidValidity => {
+                    StatusDataItem::UidValidity(nz(mailbox.uidvalidity as u32))
+                }
+                StatusDataItemName::Unseen => StatusDataItem::Unseen(unseen),
+                StatusDataItemName::Deleted => StatusDataItem::Deleted(deleted),
+                StatusDataItemName::DeletedStorage => StatusDataItem::DeletedStorage(
+                    msgs.iter()
+                        .filter(|m| has(m, "\\Deleted"))
+                        .map(|m| u64::from(m.size))
+                        .sum(),
+                ),
+            });
+        }
+        Ok(data)
+    }
+
     async fn status(
         &mut self,
         tag: &Tag<'_>,
@@ -946,42 +1076,10 @@ impl Session {
         let Some(mailbox) = self.mailbox_or_reply(tag, name, nonexistent, out).await else {
             return;
         };
-        let rows = match self.state.store.messages(mailbox.id).await {
-            Ok(r) => r,
+        let data = match self.status_data(&mailbox, items).await {
+            Ok(d) => d,
             Err(e) => return self.failed(out, tag, e),
         };
-        let unseen = rows
-            .iter()
-            .filter(|r| !parse_flags(&r.flags).iter().any(|f| f == "\\Seen"))
-            .count() as u32;
-        let deleted = rows
-            .iter()
-            .filter(|r| parse_flags(&r.flags).iter().any(|f| f == "\\Deleted"))
-            .count() as u32;
-        let mut data = Vec::new();
-        for item in items {
-            data.push(match item {
-                StatusDataItemName::Messages => StatusDataItem::Messages(rows.len() as u32),
-                StatusDataItemName::HighestModSeq => {
-                    StatusDataItem::HighestModSeq(mailbox.highestmodseq as u64)
-                }
-                StatusDataItemName::Recent => StatusDataItem::Recent(
-                    rows.iter().filter(|r| r.uid > mailbox.recent_uid).count() as u32,
-                ),
-                StatusDataItemName::UidNext => StatusDataItem::UidNext(nz(mailbox.uidnext as u32)),
-                StatusDataItemName::UidValidity => {
-                    StatusDataItem::UidValidity(nz(mailbox.uidvalidity as u32))
-                }
-                StatusDataItemName::Unseen => StatusDataItem::Unseen(unseen),
-                StatusDataItemName::Deleted => StatusDataItem::Deleted(deleted),
-                StatusDataItemName::DeletedStorage => StatusDataItem::DeletedStorage(
-                    rows.iter()
-                        .filter(|r| r.flags.contains("\\Deleted"))
-                        .map(|r| r.size as u64)
-                        .sum(),
-                ),
-            });
-        }
         out.data(Data::Status {
             mailbox: wire_mailbox(&mailbox.name),
             items: Cow::Owned(data),
@@ -1347,7 +1445,13 @@ impl Session {
         }
     }
 
-    async fn selected_command(&mut self, tag: &Tag<'_>, body: CommandBody<'static>, out: &mut Out) {
+    async fn selected_command(
+        &mut self,
+        tag: &Tag<'_>,
+        body: CommandBody<'static>,
+        extra: Extra,
+        out: &mut Out,
+    ) {
         match body {
             CommandBody::Close | CommandBody::Unselect => {
                 let expunge = matches!(body, CommandBody::Close);
@@ -1395,11 +1499,15 @@ impl Session {
                 criteria,
                 uid,
             } => {
+                let esearch = match extra {
+                    Extra::SearchReturn(r) => Some(r),
+                    _ => None,
+                };
                 self.search(
                     tag,
                     charset.as_ref().map(|c| c.as_ref().to_string()),
                     criteria.as_ref(),
-                    uid,
+                    (uid, esearch),
                     out,
                 )
                 .await
@@ -1538,7 +1646,7 @@ impl Session {
         tag: &Tag<'_>,
         charset: Option<String>,
         keys: &[SearchKey<'_>],
-        uid: bool,
+        (uid, esearch): (bool, Option<SearchReturn>),
         out: &mut Out,
     ) {
         if let Some(c) = &charset
@@ -1610,7 +1718,10 @@ impl Session {
         if modseq.is_some() {
             self.condstore = true;
         }
-        out.data(Data::Search(hits, modseq));
+        match esearch {
+            Some(options) => esearch_response(tag, uid, options, &hits, modseq, out),
+            None => out.data(Data::Search(hits, modseq)),
+        }
         out.ok(Some(tag), None, "SEARCH completed");
     }
 

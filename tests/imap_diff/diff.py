@@ -488,6 +488,11 @@ def parse_response(raw):
                 v = p.value()
                 nums.append(v)
             return ("SEARCH", nums)
+        if kind == "ESEARCH":
+            items = []
+            while not p.at_end():
+                items.append(p.value())
+            return ("ESEARCH", items)
         if kind in ("LIST", "LSUB"):
             attrs = p.value()
             delim = p.value()
@@ -701,6 +706,21 @@ def normalise(untagged_raw, tagged_raw):
             out["FLAGS"] = frozenset(r[1]) if isinstance(r[1], list) else r[1]
         elif kind == "SEARCH":
             out["SEARCH"] = frozenset(r[1])
+        elif kind == "ESEARCH":
+            # (TAG "x") is the command's own tag, which differs per server.
+            items = [i for i in r[1] if not isinstance(i, list)]
+            d = {}
+            i = 0
+            while i < len(items):
+                k = str(items[i]).upper()
+                if k == "UID":
+                    d["UID"] = True
+                    i += 1
+                    continue
+                v = items[i + 1] if i + 1 < len(items) else None
+                i += 2
+                d[k] = frozenset(uid_set(str(v))) if k == "ALL" else v
+            out["ESEARCH"] = d
         elif kind in ("LIST", "LSUB"):
             _, attrs, delim, name = r
             attrs = frozenset(a.upper() for a in attrs if isinstance(a, str))
@@ -1019,6 +1039,9 @@ def scenario_mailboxes(r, corpus):
     r.step("A", 'LIST "" "*"')
     r.step("A", 'LIST "" "%"')
     r.step("A", 'LIST "" ""')
+    # LIST-STATUS (RFC 5819)
+    r.step("A", 'LIST "" "*" RETURN (STATUS (MESSAGES UIDNEXT UNSEEN RECENT))')
+    r.step("A", 'LIST "" "%" RETURN (CHILDREN STATUS (MESSAGES))')
     r.step("A", 'LSUB "" "*"')
     r.step("A", "CREATE diff-mb/child")
     r.step("A", 'LIST "" "diff-mb*"')
@@ -1170,6 +1193,13 @@ def scenario_search(r, corpus):
     r.step("A", "STORE 2 +FLAGS.SILENT (\\Flagged NewKeyword)")
     r.step("A", "SEARCH KEYWORD NewKeyword")
     r.step("A", "SEARCH FLAGGED")
+    # ESEARCH (RFC 4731)
+    r.step("A", "SEARCH RETURN (MIN MAX COUNT ALL) ALL")
+    r.step("A", "UID SEARCH RETURN () UNDELETED")
+    r.step("A", "SEARCH RETURN (COUNT) DELETED")
+    r.step("A", "SEARCH RETURN (MIN MAX) DELETED")
+    r.step("A", "UID SEARCH RETURN (MIN MAX ALL) UID 2:4")
+    r.step("A", "SEARCH RETURN (COUNT ALL) KEYWORD NewKeyword")
     r.close("A")
 
 
