@@ -34,8 +34,11 @@ pub struct AppState {
     pub committer: Committer,
     pub tokens: TokenKeys,
     pub access: Access,
-    /// DNS for delivery and sender checks (`[dns] nameservers`).
+    /// DNS for delivery and domain checks (`[dns] nameservers`).
     pub resolver: Arc<mail_auth::MessageAuthenticator>,
+    /// DNS for inbound sender checks: the same servers, negative answers
+    /// cached (`[dns] negative_min_ttl_seconds`).
+    pub screening_resolver: Arc<mail_auth::MessageAuthenticator>,
     /// Networks blocked by failed-login screening or by an admin.
     pub blocks: crate::screening::blocks::BlockList,
     /// Key for hashing login attempts (same user and password count once).
@@ -117,6 +120,7 @@ impl Server {
         };
         let access = Access::new();
         let resolver = Arc::new(crate::dns::resolver(&config.dns)?);
+        let screening_resolver = Arc::new(crate::dns::screening_resolver(&config.dns)?);
         let committer = Committer::start(store.clone(), blobs.clone(), access.clone());
         let cache_bytes = config.access.imap_cache_mb << 20;
         let facts = crate::imap::meta::FactsCache::new(cache_bytes / 4 * 3);
@@ -129,6 +133,7 @@ impl Server {
             tokens,
             access,
             resolver,
+            screening_resolver,
             blocks: crate::screening::blocks::BlockList::default(),
             attempt_key: Arc::new(signing_key),
             hijack_counts: crate::screening::hijack::Counts::default(),

@@ -130,6 +130,13 @@ pub struct DnsConfig {
     pub timeout_ms: u64,
     /// How often every domain's DNS records are re-checked (0: never).
     pub check_interval_seconds: u64,
+    /// All DNS lookups of one inbound message's sender checks (PTR, SPF,
+    /// DKIM keys, DMARC) share this budget; what is unanswered then is
+    /// `temperror`.
+    pub message_budget_ms: u64,
+    /// Sender checks remember "no such name/record" at least this long,
+    /// also when the answer carries no SOA to take a TTL from.
+    pub negative_min_ttl_seconds: u64,
 }
 
 impl Default for DnsConfig {
@@ -138,6 +145,8 @@ impl Default for DnsConfig {
             nameservers: Vec::new(),
             timeout_ms: 2000,
             check_interval_seconds: 21_600,
+            message_budget_ms: 4000,
+            negative_min_ttl_seconds: 60,
         }
     }
 }

@@ -12,10 +12,32 @@ use mail_auth::hickory_resolver::config::{
 
 use crate::config::DnsConfig;
 
-/// Builds the resolver. Must run inside the tokio runtime.
+/// Builds the resolver for delivery and our own domains' DNS checks: it
+/// caches answers by their TTL and forgets "no such name" at once, so a
+/// record an operator just added is seen. Must run inside tokio.
 pub fn resolver(config: &DnsConfig) -> anyhow::Result<MessageAuthenticator> {
+    build(config, |_| {})
+}
+
+/// Builds the resolver for inbound sender checks, where the same absent
+/// SPF/DMARC/PTR names are asked for every message of a sender: negative
+/// answers are kept at least `negative_min_ttl_seconds`, also when the
+/// server sends no SOA (hickory would otherwise not cache them at all).
+pub fn screening_resolver(config: &DnsConfig) -> anyhow::Result<MessageAuthenticator> {
+    let min = Duration::from_secs(config.negative_min_ttl_seconds);
+    build(config, |opts| opts.negative_min_ttl = Some(min))
+}
+
+fn build(
+    config: &DnsConfig,
+    tune: impl FnOnce(&mut ResolverOpts),
+) -> anyhow::Result<MessageAuthenticator> {
     if config.nameservers.is_empty() {
-        return MessageAuthenticator::new_system_conf()
+        let (system, mut opts) = mail_auth::hickory_resolver::system_conf::read_system_conf()
+            .map_err(|e| anyhow::anyhow!("system resolver: {e}"))?;
+        opts.cache_size = 8192;
+        tune(&mut opts);
+        return MessageAuthenticator::new(system, opts)
             .map_err(|e| anyhow::anyhow!("system resolver: {e}"));
     }
     let mut servers = Vec::new();
@@ -39,6 +61,7 @@ pub fn resolver(config: &DnsConfig) -> anyhow::Result<MessageAuthenticator> {
     // Configured nameservers are the whole truth: /etc/hosts would answer
     // PTR and A queries for loopback names and skew iprev and SPF.
     opts.use_hosts_file = ResolveHosts::Never;
+    tune(&mut opts);
     MessageAuthenticator::new(ResolverConfig::from_name_servers(servers), opts)
         .map_err(|e| anyhow::anyhow!("dns.nameservers: {e}"))
 }

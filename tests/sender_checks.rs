@@ -490,3 +490,40 @@ async fn dmarc_aggregate_reports_are_sent_and_received() {
     common::expect_problem(r, 404).await;
     s.stop().await;
 }
+
+/// A sender whose DNS never answers costs one message at most its DNS
+/// budget (`[dns] message_budget_ms`), not a resolver timeout per lookup:
+/// the lookups run at once and what is unanswered becomes temperror.
+#[tokio::test]
+async fn unanswered_dns_costs_at_most_the_message_budget() {
+    let zone = Zone::default();
+    zone.unreachable("slow.test");
+    zone.unreachable("_dmarc.slow.test");
+    let dns = common::dns::start(zone).await;
+    // Each lookup alone would wait 2 attempts × 3 s.
+    let s = TestServer::start_smtp(&format!(
+        "[dns]\nnameservers = [\"{dns}\"]\ntimeout_ms = 3000\nmessage_budget_ms = 700\n"
+    ))
+    .await;
+    s.create_domain("example.test").await;
+    s.create_account("alice@example.test", "alice password")
+        .await;
+    let started = std::time::Instant::now();
+    let reply = send(
+        &s,
+        "x@slow.test",
+        "From: x@slow.test\r\nTo: alice@example.test\r\nSubject: slow\r\n\r\nbody\r\n",
+    )
+    .await;
+    let waited = started.elapsed();
+    assert_eq!(reply.code, 250, "{reply:?}");
+    assert!(
+        waited < std::time::Duration::from_millis(700 + 1000),
+        "the message waited {waited:?}, more than its budget plus a second"
+    );
+    let inbox = mailbox(&s, "INBOX").await;
+    assert_eq!(inbox.len(), 1);
+    assert!(inbox[0].contains("spf=temperror"), "{}", inbox[0]);
+    assert!(inbox[0].contains("dmarc=temperror"), "{}", inbox[0]);
+    s.stop().await;
+}

@@ -6,13 +6,17 @@
 //! tool shows exactly what SMTP would do.
 
 use std::net::IpAddr;
+use std::time::Duration;
+
+use tokio::time::Instant;
 
 use mail_auth::common::headers::HeaderWriter;
 use mail_auth::dmarc::Policy;
 use mail_auth::report::{ActionDisposition, PolicyPublished, Record, SPFDomainScope};
 use mail_auth::{
-    AuthenticatedMessage, AuthenticationResults, DkimResult, DmarcResult, IprevResult, ReceivedSpf,
-    SpfResult, dmarc::verify::DmarcParameters, spf::verify::SpfParameters,
+    ArcOutput, AuthenticatedMessage, AuthenticationResults, DkimOutput, DkimResult, DmarcOutput,
+    DmarcResult, IprevOutput, IprevResult, ReceivedSpf, SpfOutput, SpfResult,
+    dmarc::verify::DmarcParameters, spf::verify::SpfParameters,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -266,6 +270,27 @@ fn helo_check(helo: &str, ip: IpAddr, hostname: &str) -> CheckResult {
     }
 }
 
+/// A lookup's answer, or `late()` once the message's DNS budget is spent.
+async fn within<T>(
+    deadline: Instant,
+    lookup: impl Future<Output = T>,
+    late: impl FnOnce() -> T,
+) -> T {
+    match tokio::time::timeout_at(deadline, lookup).await {
+        Ok(answer) => answer,
+        Err(_) => {
+            tracing::debug!("sender check: DNS budget spent");
+            late()
+        }
+    }
+}
+
+fn over_budget() -> mail_auth::Error {
+    mail_auth::Error::Dns(mail_auth::DnsError::Resolver(
+        "the message's DNS time budget was spent".into(),
+    ))
+}
+
 /// Runs every check on one message (or, without `message`, on the
 /// envelope alone) and scores it.
 pub async fn check_sender(
@@ -276,7 +301,7 @@ pub async fn check_sender(
     mail_from: &str,
     message: Option<&[u8]>,
 ) -> SenderReport {
-    let resolver = &state.resolver;
+    let resolver = &state.screening_resolver;
     let hostname = state.config.hostname.as_str();
     let w = &settings.weights;
     let mut parts: Vec<ScorePart> = Vec::new();
@@ -291,8 +316,50 @@ pub async fn check_sender(
     };
     let mut dns_trouble = false;
 
-    // iprev
-    let iprev_out = resolver.verify_iprev(ip).await;
+    // Every lookup that needs no other's answer runs at once, all within
+    // one budget per message; what is not answered by then is temperror.
+    let deadline = Instant::now() + Duration::from_millis(state.config.dns.message_budget_ms);
+    let parsed = message.and_then(AuthenticatedMessage::parse);
+    let spf_params = if mail_from.is_empty() {
+        SpfParameters::verify_ehlo(ip, helo, hostname)
+    } else {
+        SpfParameters::verify_mail_from(ip, helo, hostname, mail_from)
+    };
+    let spf_scope = match mail_from.rsplit_once('@') {
+        Some((_, domain)) => domain.to_string(),
+        None => helo.to_string(),
+    };
+    let (iprev_out, spf_out, dkim_out, arc_out) = tokio::join!(
+        within(deadline, resolver.verify_iprev(ip), || IprevOutput {
+            result: IprevResult::TempError(over_budget()),
+            ptr: None,
+        }),
+        within(deadline, resolver.verify_spf(spf_params), || {
+            SpfOutput::new(spf_scope).with_result(SpfResult::TempError)
+        }),
+        async {
+            match &parsed {
+                Some(msg) => {
+                    within(deadline, resolver.verify_dkim(msg), || {
+                        // One temperror per signature that went unchecked.
+                        msg.dkim_headers
+                            .iter()
+                            .map(|_| DkimOutput::temp_err(over_budget()))
+                            .collect()
+                    })
+                    .await
+                }
+                None => Vec::new(),
+            }
+        },
+        async {
+            match &parsed {
+                Some(msg) => within(deadline, resolver.verify_arc(msg), ArcOutput::default).await,
+                None => ArcOutput::default(),
+            }
+        },
+    );
+
     let ptr_name = iprev_out
         .ptr
         .as_ref()
@@ -320,17 +387,6 @@ pub async fn check_sender(
     }
 
     // SPF on MAIL FROM, or on HELO for the null sender.
-    let spf_out = if mail_from.is_empty() {
-        resolver
-            .verify_spf(SpfParameters::verify_ehlo(ip, helo, hostname))
-            .await
-    } else {
-        resolver
-            .verify_spf(SpfParameters::verify_mail_from(
-                ip, helo, hostname, mail_from,
-            ))
-            .await
-    };
     let spf_result = spf_out.result();
     let spf_label = spf_name(spf_result);
     let spf_domain = spf_out.domain().to_string();
@@ -383,9 +439,7 @@ pub async fn check_sender(
     let mut dmarc_policy = None;
     let mut dmarc_verdict: Option<Verdict> = None;
     let mut aggregate: Option<AggregateRow> = None;
-    let parsed = message.and_then(AuthenticatedMessage::parse);
     if let Some(msg) = &parsed {
-        let dkim_out = resolver.verify_dkim(msg).await;
         let mut any_fail = false;
         for d in &dkim_out {
             let (label, reason) = dkim_name(d.result());
@@ -416,7 +470,6 @@ pub async fn check_sender(
             .unwrap_or_default();
         ar = ar.with_dkim_results(&dkim_out, &from_domain);
 
-        let arc_out = resolver.verify_arc(msg).await;
         if !arc_out.sets().is_empty() {
             let (label, reason) = dkim_name(arc_out.result());
             if label == "fail" || label == "permerror" {
@@ -431,14 +484,21 @@ pub async fn check_sender(
         } else {
             mail_from.rsplit_once('@').map(|(_, d)| d).unwrap_or(helo)
         };
-        let dmarc_out = resolver
-            .verify_dmarc(DmarcParameters::new(
+        let dmarc_out = within(
+            deadline,
+            resolver.verify_dmarc(DmarcParameters::new(
                 msg,
                 &dkim_out,
                 mail_from_domain,
                 &spf_out,
-            ))
-            .await;
+            )),
+            || {
+                DmarcOutput::new(from_domain.clone())
+                    .with_spf_result(DmarcResult::TempError(over_budget()))
+                    .with_dkim_result(DmarcResult::TempError(over_budget()))
+            },
+        )
+        .await;
         // Pass when either aligned identifier passes.
         let result = dmarc_out.result();
         let (label, reason) = dmarc_name(&result);
