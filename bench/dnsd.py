@@ -1,10 +1,15 @@
 #!/usr/bin/env python3
 """A tiny authoritative DNS server on 127.0.0.1 for benchmarks: answers A,
-TXT and PTR from a fixed zone, NXDOMAIN otherwise.
+TXT and PTR from a fixed zone, NXDOMAIN (without an SOA record, as many
+resolvers answer) otherwise.
 
-  dnsd.py PORT   (runs until killed)
+  dnsd.py PORT [DELAY_MS [DROP_FRACTION]]   (runs until killed)
+
+DELAY_MS answers every query that late (each on its own timer, so slow
+answers do not queue behind each other); DROP_FRACTION of the queries
+(chosen at random, seeded) are never answered.
 """
-import socket, struct, sys
+import random, socket, struct, sys, threading
 
 ZONE = {
     ("1.0.0.127.in-addr.arpa", 12): ["loadgen.bench"],
@@ -50,12 +55,28 @@ def answer(packet):
 def main():
     sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     sock.bind(("127.0.0.1", int(sys.argv[1])))
-    while True:
-        packet, peer = sock.recvfrom(4096)
+    delay = float(sys.argv[2]) / 1000 if len(sys.argv) > 2 else 0.0
+    drop = float(sys.argv[3]) if len(sys.argv) > 3 else 0.0
+    rnd = random.Random(7)
+
+    def send(data, peer):
         try:
-            sock.sendto(answer(packet), peer)
+            sock.sendto(data, peer)
         except Exception:
             pass
+
+    while True:
+        packet, peer = sock.recvfrom(4096)
+        if drop and rnd.random() < drop:
+            continue
+        try:
+            data = answer(packet)
+        except Exception:
+            continue
+        if delay:
+            threading.Timer(delay, send, (data, peer)).start()
+        else:
+            send(data, peer)
 
 
 if __name__ == "__main__":

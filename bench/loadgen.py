@@ -3,6 +3,10 @@
 connections. Only talks to 127.0.0.1.
 
   loadgen.py latency PORT SESSIONS MESSAGES SIZE RCPT   -> JSON {rate, p50_ms, p99_ms, ...}
+  loadgen.py perconn PORT SESSIONS MESSAGES SIZE RCPT SENDER
+                                                         -> JSON {rate, p50_ms, p99_ms, max_ms}: a new
+                                                            connection per message (time: connect to
+                                                            the final reply)
   loadgen.py idle PORT COUNT SECONDS PID                 -> JSON {connections, rss_kib}
   loadgen.py submit PORT SESSIONS MESSAGES SIZE USER PASSWORD RCPT
                                                          -> the same JSON as latency, over implicit
@@ -75,6 +79,58 @@ async def latency(port, sessions, messages, size, rcpt, auth=None):
             "rate": round(len(latencies) / elapsed, 1), "p50_ms": round(pick(0.50), 2), "p99_ms": round(pick(0.99), 2)}
 
 
+async def one_message(port, body, rcpt, sender):
+    """connect, EHLO, one message, QUIT: what an MX sees from most senders.
+    Returns (code, seconds from connect to the final reply)."""
+    start = time.perf_counter()
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    try:
+        await reply(reader)
+        writer.write(b"EHLO loadgen.bench\r\n")
+        await reply(reader)
+        writer.write(b"MAIL FROM:<" + sender + b">\r\nRCPT TO:<" + rcpt.encode() + b">\r\nDATA\r\n")
+        codes = [await reply(reader) for _ in range(3)]
+        if codes != [250, 250, 354]:
+            return codes, time.perf_counter() - start
+        writer.write(body + b".\r\n")
+        await writer.drain()
+        code = await reply(reader)
+        writer.write(b"QUIT\r\n")
+        await writer.drain()
+        return code, time.perf_counter() - start
+    finally:
+        writer.close()
+
+
+async def perconn(port, sessions, messages, size, rcpt, sender):
+    """SESSIONS workers each sending their share, a new connection per message."""
+    line = b"x" * 70 + b"\r\n"
+    body = (b"Subject: bench\r\nFrom: " + sender.encode() + b"\r\n\r\n"
+            + line * max(1, size // len(line)))
+    latencies, errors = [], []
+
+    async def worker(n):
+        for _ in range(n):
+            try:
+                code, took = await one_message(port, body, rcpt, sender.encode())
+            except Exception as e:  # noqa: BLE001
+                errors.append(repr(e))
+                continue
+            latencies.append(took)
+            if code != 250:
+                errors.append(code)
+
+    start = time.perf_counter()
+    await asyncio.gather(*(worker(messages // sessions) for _ in range(sessions)))
+    elapsed = time.perf_counter() - start
+    latencies.sort()
+    pick = lambda q: latencies[min(len(latencies) - 1, int(q * len(latencies)))] * 1000 if latencies else 0
+    return {"messages": len(latencies), "errors": len(errors), "error_samples": errors[:5],
+            "seconds": round(elapsed, 3), "rate": round(len(latencies) / elapsed, 1),
+            "p50_ms": round(pick(0.50), 2), "p99_ms": round(pick(0.99), 2),
+            "max_ms": round(latencies[-1] * 1000, 2) if latencies else 0}
+
+
 def rss_kib(pid):
     with open(f"/proc/{pid}/status") as f:
         for line in f:
@@ -101,6 +157,9 @@ def main():
     if mode == "latency":
         port, sessions, messages, size = map(int, sys.argv[2:6])
         print(json.dumps(asyncio.run(latency(port, sessions, messages, size, sys.argv[6]))))
+    elif mode == "perconn":
+        port, sessions, messages, size = map(int, sys.argv[2:6])
+        print(json.dumps(asyncio.run(perconn(port, sessions, messages, size, sys.argv[6], sys.argv[7]))))
     elif mode == "submit":
         port, sessions, messages, size = map(int, sys.argv[2:6])
         user, password, rcpt = sys.argv[6:9]
