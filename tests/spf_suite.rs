@@ -12,12 +12,15 @@ use reqwest::Method;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-/// Passing tests out of 203 when this test was written (mail-auth 0.13.3).
-/// Most failures are mail-auth's SPF parser accepting records the RFC calls
-/// permerror (bad CIDR lengths, numeric top labels, invalid modifiers);
-/// some are this harness: query names the loopback DNS server cannot parse
-/// time out (temperror), and it cannot time out one record type only.
-const MIN_PASSING: usize = 147;
+/// Passing tests out of 203, raised as fixes land (147 with mail-auth
+/// 0.13.3 alone; 182 with `screening::spf_syntax` checking the identity and
+/// the published record's grammar first). What still fails: mail-auth's
+/// evaluation (ip6 mechanisms matching IPv4 clients, implicit `ptr`, colon
+/// domains, the void-lookup limit, records reached by include/redirect not
+/// checked against the grammar) and this harness (query names the loopback
+/// DNS server cannot parse time out, and it cannot time out one record
+/// type only). Issue #17 asks for 203.
+const MIN_PASSING: usize = 182;
 
 #[derive(Deserialize)]
 struct Scenario {

@@ -7,3 +7,4 @@ pub mod hijack;
 pub mod login;
 pub mod relay;
 pub mod sender;
+pub mod spf_syntax;

@@ -21,6 +21,7 @@ use mail_auth::{
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use super::spf_syntax;
 use crate::app::AppState;
 
 pub const SETTING: &str = "inbound-screening";
@@ -302,6 +303,12 @@ pub async fn check_sender(
     message: Option<&[u8]>,
 ) -> SenderReport {
     let resolver = &state.screening_resolver;
+    // An IPv4 client reaching us over IPv6 (`::ffff:a.b.c.d`) is checked as
+    // the IPv4 client it is (RFC 7208 5: mechanisms match by address family).
+    let ip = match ip {
+        IpAddr::V6(v6) => v6.to_ipv4_mapped().map(IpAddr::V4).unwrap_or(ip),
+        v4 => v4,
+    };
     let hostname = state.config.hostname.as_str();
     let w = &settings.weights;
     let mut parts: Vec<ScorePart> = Vec::new();
@@ -334,9 +341,21 @@ pub async fn check_sender(
             result: IprevResult::TempError(over_budget()),
             ptr: None,
         }),
-        within(deadline, resolver.verify_spf(spf_params), || {
-            SpfOutput::new(spf_scope).with_result(SpfResult::TempError)
-        }),
+        within(
+            deadline,
+            async {
+                // What RFC 7208 decides before evaluation, where mail-auth
+                // is lax (see spf_syntax).
+                if !spf_syntax::identity_is_usable(&spf_scope) {
+                    return SpfOutput::new(spf_scope.clone()).with_result(SpfResult::None);
+                }
+                if let Some(result) = spf_syntax::precheck(resolver, &spf_scope).await {
+                    return SpfOutput::new(spf_scope.clone()).with_result(result);
+                }
+                resolver.verify_spf(spf_params).await
+            },
+            || SpfOutput::new(spf_scope.clone()).with_result(SpfResult::TempError),
+        ),
         async {
             match &parsed {
                 Some(msg) => {
