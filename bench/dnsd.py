@@ -5,6 +5,9 @@ resolvers answer) otherwise.
 
   dnsd.py PORT [DELAY_MS [DROP_FRACTION]]   (runs until killed)
 
+DNSD_ZONE=file.json replaces the built-in zone: a list of [name, type,
+value] with type "A", "TXT" or "PTR" (tests/dkim_vectors uses it).
+
 DELAY_MS answers every query that late (each on its own timer, so slow
 answers do not queue behind each other); DROP_FRACTION of the queries
 (chosen at random, seeded) are never answered.
@@ -53,6 +56,12 @@ def answer(packet):
 
 
 def main():
+    import json, os
+    if os.environ.get("DNSD_ZONE"):
+        types = {"A": 1, "PTR": 12, "TXT": 16}
+        ZONE.clear()
+        for name, kind, value in json.load(open(os.environ["DNSD_ZONE"])):
+            ZONE.setdefault((name.lower().rstrip("."), types[kind]), []).append(value)
     sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     sock.bind(("127.0.0.1", int(sys.argv[1])))
     delay = float(sys.argv[2]) / 1000 if len(sys.argv) > 2 else 0.0

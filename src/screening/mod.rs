@@ -3,6 +3,7 @@
 
 pub mod auth_failures;
 pub mod blocks;
+pub mod dkim_key;
 pub mod hijack;
 pub mod login;
 pub mod relay;

@@ -15,13 +15,13 @@ use mail_auth::dmarc::Policy;
 use mail_auth::report::{ActionDisposition, PolicyPublished, Record, SPFDomainScope};
 use mail_auth::{
     ArcOutput, AuthenticatedMessage, AuthenticationResults, DkimOutput, DkimResult, DmarcOutput,
-    DmarcResult, IprevOutput, IprevResult, ReceivedSpf, SpfOutput, SpfResult,
+    DmarcResult, IprevOutput, IprevResult, MessageAuthenticator, ReceivedSpf, SpfOutput, SpfResult,
     dmarc::verify::DmarcParameters, spf::verify::SpfParameters,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::spf_syntax;
+use super::{dkim_key, spf_syntax};
 use crate::app::AppState;
 
 pub const SETTING: &str = "inbound-screening";
@@ -286,6 +286,31 @@ async fn within<T>(
     }
 }
 
+/// A signature whose key record breaks RFC 6376's tag-list rules is a
+/// `permerror`, whatever mail-auth made of the key (see `dkim_key`).
+async fn key_record_check<'x>(
+    resolver: &MessageAuthenticator,
+    msg: &'x AuthenticatedMessage<'x>,
+    out: &mut DkimOutput<'x>,
+) {
+    if matches!(out.result(), DkimResult::TempError(_) | DkimResult::None) {
+        return;
+    }
+    let Some((selector, domain, b)) = out
+        .signature()
+        .map(|s| (s.s.clone(), s.d.clone(), s.b.clone()))
+    else {
+        return;
+    };
+    if dkim_key::record_is_valid(resolver, &selector, &domain).await {
+        return;
+    }
+    // The signature as the message holds it, to keep header.d/header.s.
+    if let Some(header) = msg.dkim_headers.iter().find(|h| h.header.b == b) {
+        *out = DkimOutput::perm_err(mail_auth::Error::ParseError).with_signature(&header.header);
+    }
+}
+
 fn over_budget() -> mail_auth::Error {
     mail_auth::Error::Dns(mail_auth::DnsError::Resolver(
         "the message's DNS time budget was spent".into(),
@@ -359,13 +384,23 @@ pub async fn check_sender(
         async {
             match &parsed {
                 Some(msg) => {
-                    within(deadline, resolver.verify_dkim(msg), || {
-                        // One temperror per signature that went unchecked.
-                        msg.dkim_headers
-                            .iter()
-                            .map(|_| DkimOutput::temp_err(over_budget()))
-                            .collect()
-                    })
+                    within(
+                        deadline,
+                        async {
+                            let mut outs = resolver.verify_dkim(msg).await;
+                            for out in &mut outs {
+                                key_record_check(resolver, msg, out).await;
+                            }
+                            outs
+                        },
+                        || {
+                            // One temperror per signature that went unchecked.
+                            msg.dkim_headers
+                                .iter()
+                                .map(|_| DkimOutput::temp_err(over_budget()))
+                                .collect()
+                        },
+                    )
                     .await
                 }
                 None => Vec::new(),
