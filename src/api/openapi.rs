@@ -137,12 +137,60 @@ impl Modify for BearerAuth {
     }
 }
 
+/// Error responses as the server sends them: every 4xx/5xx body is an
+/// RFC 9457 problem document under `application/problem+json` (utoipa
+/// files them under `application/json`), and operations that read a JSON
+/// body or a query document the rejections of the extractors in front of
+/// them: 400 (malformed), 413 (over the body limit) and 415 (not JSON).
+fn problem_responses(doc: &mut serde_json::Value) {
+    let problem = serde_json::json!({
+        "application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}
+    });
+    let Some(paths) = doc.get_mut("paths").and_then(|p| p.as_object_mut()) else {
+        return;
+    };
+    for item in paths.values_mut().filter_map(|i| i.as_object_mut()) {
+        for op in item.values_mut().filter_map(|o| o.as_object_mut()) {
+            let has_body = op.contains_key("requestBody");
+            let has_query = op
+                .get("parameters")
+                .and_then(|p| p.as_array())
+                .is_some_and(|ps| ps.iter().any(|p| p["in"] == "query"));
+            let Some(responses) = op.get_mut("responses").and_then(|r| r.as_object_mut()) else {
+                continue;
+            };
+            let mut added: Vec<(&str, &str)> = Vec::new();
+            if has_body || has_query {
+                added.push(("400", "The request is malformed"));
+            }
+            if has_body {
+                added.push(("413", "The body is over the size limit"));
+                added.push(("415", "The body is not `application/json`"));
+            }
+            for (code, description) in added {
+                responses
+                    .entry(code)
+                    .or_insert_with(|| serde_json::json!({"description": description}));
+            }
+            for (code, response) in responses.iter_mut() {
+                if code.as_str() < "400" {
+                    continue;
+                }
+                if let Some(r) = response.as_object_mut() {
+                    r.insert("content".into(), problem.clone());
+                }
+            }
+        }
+    }
+}
+
 /// The document as pretty JSON with a trailing newline: the exact bytes
 /// committed at `openapi/openapi.json`.
 pub fn document_json() -> String {
     let mut doc = ApiDoc::openapi();
     doc.info.version = env!("CARGO_PKG_VERSION").to_string();
     let mut value = serde_json::to_value(&doc).unwrap_or_default();
+    problem_responses(&mut value);
     if let Some(root) = value.as_object_mut() {
         root.insert("webhooks".into(), webhooks_section());
     }
