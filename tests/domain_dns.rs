@@ -228,7 +228,9 @@ async fn keys(s: &TestServer) -> Vec<(String, bool)> {
         .json()
         .await
         .unwrap();
-    v.as_array()
+    assert!(v["next_cursor"].is_null(), "{v}");
+    v["items"]
+        .as_array()
         .unwrap()
         .iter()
         .map(|k| {
@@ -358,4 +360,50 @@ async fn a_period_is_claimed_once() {
     a.close().await;
     b.close().await;
     common::drop_database(&url).await;
+}
+
+/// The DKIM key list is paginated like every other list: `{items,
+/// next_cursor}`, `limit` and `cursor`.
+#[tokio::test]
+async fn dkim_keys_are_listed_in_pages() {
+    let s = TestServer::start().await;
+    s.create_domain("example.test").await;
+    for selector in ["c", "a", "b"] {
+        new_key(&s, selector).await;
+    }
+    let page = |query: &'static str| {
+        let s = &s;
+        async move {
+            let r = s
+                .admin(
+                    Method::GET,
+                    &format!("/v1/domains/example.test/dkim-keys{query}"),
+                )
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), 200);
+            r.json::<Value>().await.unwrap()
+        }
+    };
+    let first = page("?limit=2").await;
+    let names: Vec<&str> = first["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| k["selector"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, vec!["a", "b"]);
+    assert_eq!(first["next_cursor"], "b");
+    let second = page("?limit=2&cursor=b").await;
+    assert_eq!(second["items"].as_array().unwrap().len(), 1);
+    assert_eq!(second["items"][0]["selector"], "c");
+    assert!(second["next_cursor"].is_null());
+    let r = s
+        .admin(Method::GET, "/v1/domains/example.test/dkim-keys?limit=0")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    s.stop().await;
 }

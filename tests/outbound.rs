@@ -155,7 +155,7 @@ async fn delivers_over_tls_with_verifiable_dkim_signatures() {
             .json()
             .await
             .unwrap();
-    assert_eq!(keys.as_array().unwrap().len(), 2);
+    assert_eq!(keys["items"].as_array().unwrap().len(), 2);
 
     submit(&w.s, &["bob@remote.test"], BODY).await;
     let got = w.mx.wait_for(1).await;

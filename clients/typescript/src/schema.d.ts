@@ -332,7 +332,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** A domain's DKIM keys (public parts only). */
+        /**
+         * A domain's DKIM keys (public parts only), by selector, paginated like
+         *     every other list.
+         */
         get: operations["list_keys"];
         put?: never;
         /** Create a DKIM key; publish `dns_value` at `dns_name`. */
@@ -1783,6 +1786,26 @@ export interface components {
                  * @description HTTP status, or `null` when no answer came (timeout, refused, ...).
                  */
                 status_code?: number | null;
+            }[];
+            /** @description Pass as `cursor` for the next page; `null` on the last page. */
+            next_cursor?: string | null;
+        };
+        /** @description A page of a list and the cursor that continues it. */
+        Paginated_DkimKeyDto: {
+            items: {
+                /**
+                 * @description Whether this key signs outbound mail (one per domain; a newer key
+                 *     waits until it is published and activated).
+                 */
+                active: boolean;
+                algorithm: string;
+                /** Format: date-time */
+                created_at: string;
+                /** @description Where to publish the TXT record. */
+                dns_name: string;
+                /** @description The TXT record's value. */
+                dns_value: string;
+                selector: string;
             }[];
             /** @description Pass as `cursor` for the next page; `null` on the last page. */
             next_cursor?: string | null;
@@ -3629,7 +3652,12 @@ export interface operations {
     };
     list_keys: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description Page size, 1 to 500 (default 50). */
+                limit?: number;
+                /** @description `next_cursor` of the previous page. */
+                cursor?: string;
+            };
             header?: never;
             path: {
                 /** @description Domain name */
@@ -3644,7 +3672,15 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["DkimKeyDto"][];
+                    "application/json": components["schemas"]["Paginated_DkimKeyDto"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             401: {

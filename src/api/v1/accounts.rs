@@ -114,6 +114,7 @@ pub struct ListQuery {
     /// Only accounts of this domain (a domain admin sees only its own).
     pub domain: Option<String>,
     /// Page size, 1 to 500 (default 50).
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<u32>,
     /// `next_cursor` of the previous page.
     pub cursor: Option<String>,

@@ -57,6 +57,7 @@ fn dto(state: &AppState, l: AttachmentLink) -> AttachmentLinkDto {
 pub struct LinkQuery {
     /// Only this account's links (a user token sees only its own).
     pub account: Option<String>,
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<u32>,
     pub cursor: Option<String>,
 }

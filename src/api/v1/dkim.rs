@@ -10,8 +10,9 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::path_domain;
+use crate::api::Paginated;
 use crate::api::error::{ApiError, ApiResult, Problem};
-use crate::api::extract::{Auth, Json, Path};
+use crate::api::extract::{Auth, Json, Path, Query};
 use crate::app::AppState;
 use crate::dkim::{self, Algorithm};
 use crate::store::dkim::DkimKeyRecord;
@@ -121,28 +122,54 @@ pub async fn create_key(
     Ok((StatusCode::CREATED, axum::Json(record.into())))
 }
 
-/// A domain's DKIM keys (public parts only).
+/// A domain's DKIM keys (public parts only), by selector, paginated like
+/// every other list.
 #[utoipa::path(get, path = "/v1/domains/{name}/dkim-keys", tag = "domains",
-    params(("name" = String, Path, description = "Domain name")),
+    params(("name" = String, Path, description = "Domain name"), KeysQuery),
     security(("bearer" = [])),
-    responses((status = 200, body = Vec<DkimKeyDto>), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem)))]
+    responses((status = 200, body = Paginated<DkimKeyDto>), (status = 400, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem)))]
 pub async fn list_keys(
     State(state): State<AppState>,
     auth: Auth,
     Path(name): Path<String>,
-) -> ApiResult<axum::Json<Vec<DkimKeyDto>>> {
+    Query(q): Query<KeysQuery>,
+) -> ApiResult<axum::Json<Paginated<DkimKeyDto>>> {
     let domain = path_domain(&name)?;
     auth.require_domain(domain.as_str())?;
+    let limit = crate::api::page_limit(q.limit)?;
     state.store.domain(&domain).await?;
-    Ok(axum::Json(
-        state
-            .store
-            .dkim_keys(&domain)
-            .await?
-            .into_iter()
-            .map(DkimKeyDto::from)
-            .collect(),
-    ))
+    let mut keys: Vec<DkimKeyDto> = state
+        .store
+        .dkim_keys(&domain)
+        .await?
+        .into_iter()
+        .map(DkimKeyDto::from)
+        .collect();
+    // A domain has a handful of keys: the page is cut here, the cursor is
+    // the last selector shown.
+    keys.sort_by(|a, b| a.selector.cmp(&b.selector));
+    if let Some(after) = &q.cursor {
+        keys.retain(|k| k.selector.as_str() > after.as_str());
+    }
+    let more = keys.len() > limit;
+    keys.truncate(limit);
+    let next_cursor = more
+        .then(|| keys.last().map(|k| k.selector.clone()))
+        .flatten();
+    Ok(axum::Json(Paginated {
+        items: keys,
+        next_cursor,
+    }))
+}
+
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct KeysQuery {
+    /// Page size, 1 to 500 (default 50).
+    #[param(minimum = 1, maximum = 500)]
+    pub limit: Option<u32>,
+    /// `next_cursor` of the previous page.
+    pub cursor: Option<String>,
 }
 
 #[derive(Debug, serde::Deserialize, utoipa::IntoParams)]

@@ -19,6 +19,7 @@ use crate::store::dmarc::DmarcReport;
 pub struct ReportQuery {
     /// Only reports about this domain.
     pub domain: Option<String>,
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<u32>,
     pub cursor: Option<String>,
 }

@@ -58,6 +58,7 @@ pub struct EventQuery {
     /// Only events at or after this time (RFC 3339).
     pub since: Option<String>,
     /// Page size, 1 to 500 (default 50).
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<u32>,
     /// `next_cursor` of the previous page.
     pub cursor: Option<String>,

@@ -65,6 +65,7 @@ pub struct QueueQuery {
     /// Only entries with this envelope sender.
     pub sender: Option<String>,
     /// Page size, 1 to 500 (default 50).
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<u32>,
     /// `next_cursor` of the previous page.
     pub cursor: Option<String>,

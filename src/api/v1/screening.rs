@@ -55,6 +55,7 @@ pub struct AuthFailureQuery {
     pub protocol: Option<String>,
     /// RFC 3339.
     pub since: Option<String>,
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<u32>,
     pub cursor: Option<String>,
 }

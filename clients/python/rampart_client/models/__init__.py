@@ -63,6 +63,8 @@ from .paginated_auth_failure_dto import PaginatedAuthFailureDto
 from .paginated_auth_failure_dto_items_item import PaginatedAuthFailureDtoItemsItem
 from .paginated_delivery_attempt_dto import PaginatedDeliveryAttemptDto
 from .paginated_delivery_attempt_dto_items_item import PaginatedDeliveryAttemptDtoItemsItem
+from .paginated_dkim_key_dto import PaginatedDkimKeyDto
+from .paginated_dkim_key_dto_items_item import PaginatedDkimKeyDtoItemsItem
 from .paginated_dmarc_report import PaginatedDmarcReport
 from .paginated_dmarc_report_items_item import PaginatedDmarcReportItemsItem
 from .paginated_dmarc_report_items_item_report_type_0 import PaginatedDmarcReportItemsItemReportType0
@@ -160,6 +162,8 @@ __all__ = (
     "PaginatedAuthFailureDtoItemsItem",
     "PaginatedDeliveryAttemptDto",
     "PaginatedDeliveryAttemptDtoItemsItem",
+    "PaginatedDkimKeyDto",
+    "PaginatedDkimKeyDtoItemsItem",
     "PaginatedDmarcReport",
     "PaginatedDmarcReportItemsItem",
     "PaginatedDmarcReportItemsItemReportType0",

@@ -6,20 +6,32 @@ import httpx
 
 from ... import errors
 from ...client import AuthenticatedClient, Client
-from ...models.dkim_key_dto import DkimKeyDto
+from ...models.paginated_dkim_key_dto import PaginatedDkimKeyDto
 from ...models.problem import Problem
-from ...types import Response
+from ...types import UNSET, Response, Unset
 
 
 def _get_kwargs(
     name: str,
+    *,
+    limit: int | Unset = UNSET,
+    cursor: str | Unset = UNSET,
 ) -> dict[str, Any]:
+
+    params: dict[str, Any] = {}
+
+    params["limit"] = limit
+
+    params["cursor"] = cursor
+
+    params = {k: v for k, v in params.items() if v is not UNSET and v is not None}
 
     _kwargs: dict[str, Any] = {
         "method": "get",
         "url": "/v1/domains/{name}/dkim-keys".format(
             name=quote(str(name), safe=""),
         ),
+        "params": params,
     }
 
     return _kwargs
@@ -27,16 +39,16 @@ def _get_kwargs(
 
 def _parse_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Problem | list[DkimKeyDto] | None:
+) -> PaginatedDkimKeyDto | Problem | None:
     if response.status_code == 200:
-        response_200 = []
-        _response_200 = response.json()
-        for response_200_item_data in _response_200:
-            response_200_item = DkimKeyDto.from_dict(response_200_item_data)
-
-            response_200.append(response_200_item)
+        response_200 = PaginatedDkimKeyDto.from_dict(response.json())
 
         return response_200
+
+    if response.status_code == 400:
+        response_400 = Problem.from_dict(response.json())
+
+        return response_400
 
     if response.status_code == 401:
         response_401 = Problem.from_dict(response.json())
@@ -61,7 +73,7 @@ def _parse_response(
 
 def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[Problem | list[DkimKeyDto]]:
+) -> Response[PaginatedDkimKeyDto | Problem]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -74,22 +86,29 @@ def sync_detailed(
     name: str,
     *,
     client: AuthenticatedClient,
-) -> Response[Problem | list[DkimKeyDto]]:
-    """A domain's DKIM keys (public parts only).
+    limit: int | Unset = UNSET,
+    cursor: str | Unset = UNSET,
+) -> Response[PaginatedDkimKeyDto | Problem]:
+    """A domain's DKIM keys (public parts only), by selector, paginated like
+    every other list.
 
     Args:
         name (str):
+        limit (int | Unset):
+        cursor (str | Unset):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[Problem | list[DkimKeyDto]]
+        Response[PaginatedDkimKeyDto | Problem]
     """
 
     kwargs = _get_kwargs(
         name=name,
+        limit=limit,
+        cursor=cursor,
     )
 
     response = client.get_httpx_client().request(
@@ -103,23 +122,30 @@ def sync(
     name: str,
     *,
     client: AuthenticatedClient,
-) -> Problem | list[DkimKeyDto] | None:
-    """A domain's DKIM keys (public parts only).
+    limit: int | Unset = UNSET,
+    cursor: str | Unset = UNSET,
+) -> PaginatedDkimKeyDto | Problem | None:
+    """A domain's DKIM keys (public parts only), by selector, paginated like
+    every other list.
 
     Args:
         name (str):
+        limit (int | Unset):
+        cursor (str | Unset):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Problem | list[DkimKeyDto]
+        PaginatedDkimKeyDto | Problem
     """
 
     return sync_detailed(
         name=name,
         client=client,
+        limit=limit,
+        cursor=cursor,
     ).parsed
 
 
@@ -127,22 +153,29 @@ async def asyncio_detailed(
     name: str,
     *,
     client: AuthenticatedClient,
-) -> Response[Problem | list[DkimKeyDto]]:
-    """A domain's DKIM keys (public parts only).
+    limit: int | Unset = UNSET,
+    cursor: str | Unset = UNSET,
+) -> Response[PaginatedDkimKeyDto | Problem]:
+    """A domain's DKIM keys (public parts only), by selector, paginated like
+    every other list.
 
     Args:
         name (str):
+        limit (int | Unset):
+        cursor (str | Unset):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[Problem | list[DkimKeyDto]]
+        Response[PaginatedDkimKeyDto | Problem]
     """
 
     kwargs = _get_kwargs(
         name=name,
+        limit=limit,
+        cursor=cursor,
     )
 
     response = await client.get_async_httpx_client().request(**kwargs)
@@ -154,23 +187,30 @@ async def asyncio(
     name: str,
     *,
     client: AuthenticatedClient,
-) -> Problem | list[DkimKeyDto] | None:
-    """A domain's DKIM keys (public parts only).
+    limit: int | Unset = UNSET,
+    cursor: str | Unset = UNSET,
+) -> PaginatedDkimKeyDto | Problem | None:
+    """A domain's DKIM keys (public parts only), by selector, paginated like
+    every other list.
 
     Args:
         name (str):
+        limit (int | Unset):
+        cursor (str | Unset):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Problem | list[DkimKeyDto]
+        PaginatedDkimKeyDto | Problem
     """
 
     return (
         await asyncio_detailed(
             name=name,
             client=client,
+            limit=limit,
+            cursor=cursor,
         )
     ).parsed
