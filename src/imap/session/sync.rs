@@ -1,0 +1,174 @@
+//! Keeping a session's snapshot in step with the mailbox: the changes
+//! other sessions made (EXPUNGE or VANISHED, FETCH FLAGS, EXISTS) and
+//! QRESYNC's report at SELECT.
+
+use super::*;
+
+impl Session {
+    /// Brings the snapshot up to date and reports the differences:
+    /// EXPUNGE (when allowed), FETCH FLAGS, EXISTS.
+    pub async fn sync(&mut self, out: &mut Out, allow_expunge: bool) {
+        let (condstore, qresync) = (self.condstore, self.qresync);
+        let Some(selected) = &mut self.selected else {
+            return;
+        };
+        // One small read answers "anything new?" for the common case.
+        let highest = match self.state.store.highest_modseq(selected.mailbox.id).await {
+            Ok(Some(h)) => h,
+            Ok(None) => return,
+            Err(e) => {
+                tracing::warn!(error = %e, "IMAP sync failed");
+                return;
+            }
+        };
+        let mut rows = Vec::new();
+        if highest != selected.highestmodseq {
+            let (changed, gone) = match self
+                .state
+                .store
+                .changes_since(selected.mailbox.id, selected.highestmodseq)
+                .await
+            {
+                Ok(c) => c,
+                Err(e) => {
+                    tracing::warn!(error = %e, "IMAP sync failed");
+                    return;
+                }
+            };
+            for uid in gone {
+                let uid = uid as u32;
+                if selected.msgs.iter().any(|m| m.uid == uid)
+                    && !selected.pending_expunge.contains(&uid)
+                {
+                    selected.pending_expunge.push(uid);
+                }
+            }
+            selected.highestmodseq = highest;
+            rows = changed;
+        }
+        if allow_expunge && !selected.pending_expunge.is_empty() {
+            let gone = std::mem::take(&mut selected.pending_expunge);
+            report_expunged(selected, &gone, qresync, out);
+        }
+        let by_uid: HashMap<u32, &MessageRow> = rows.iter().map(|r| (r.uid as u32, r)).collect();
+        let mut changed = Vec::new();
+        for (i, m) in selected.msgs.iter_mut().enumerate() {
+            if let Some(row) = by_uid.get(&m.uid) {
+                let flags = parse_flags(&row.flags);
+                let modseq_moved = condstore && row.modseq != m.modseq;
+                m.modseq = row.modseq;
+                if flags != m.flags || modseq_moved {
+                    m.flags = flags;
+                    changed.push(i);
+                }
+            }
+        }
+        selected.announce_flags(out, false);
+        for i in changed {
+            let m = &selected.msgs[i];
+            let mut items = vec![
+                MessageDataItem::Uid(nz(m.uid)),
+                MessageDataItem::Flags(fetch::flags(&m.flags, m.recent)),
+            ];
+            if condstore {
+                items.push(MessageDataItem::ModSeq(modseq_nz(m.modseq)));
+            }
+            if let Ok(items) = Vec1::try_from(items) {
+                out.data(Data::Fetch {
+                    seq: nz(i as u32 + 1),
+                    items,
+                });
+            }
+        }
+        let last = selected.msgs.last().map(|m| m.uid).unwrap_or(0);
+        let before = selected.msgs.len();
+        selected
+            .msgs
+            .extend(rows.iter().filter(|r| r.uid as u32 > last).map(to_msg));
+        if selected.msgs.len() != before {
+            selected.announce_flags(out, false);
+            out.data(Data::Exists(selected.msgs.len() as u32));
+            // New arrivals are \Recent here if no other session took them.
+            let newest = selected.msgs.last().map(|m| i64::from(m.uid)).unwrap_or(0);
+            let recent_above = match selected.read_only {
+                true => Ok(selected.mailbox.recent_uid),
+                false => {
+                    self.state
+                        .committer
+                        .claim_recent(selected.mailbox.id, newest)
+                        .await
+                }
+            };
+            match recent_above {
+                Ok(above) => {
+                    for m in &mut selected.msgs[before..] {
+                        m.recent = i64::from(m.uid) > above;
+                    }
+                }
+                Err(e) => tracing::warn!(error = %e, "claiming \\Recent failed"),
+            }
+            let recent = selected.msgs.iter().filter(|m| m.recent).count() as u32;
+            out.data(Data::Recent(recent));
+        }
+    }
+
+    /// SELECT with QRESYNC (RFC 7162 3.2.5): what the client's cache is
+    /// missing since `since`: the UIDs expunged (VANISHED (EARLIER), within
+    /// `known` when given) and the messages changed (FETCH with MODSEQ).
+    pub(super) async fn qresync_report(
+        &self,
+        selected: &mut Selected,
+        since: i64,
+        known: Option<&SequenceSet>,
+        out: &mut Out,
+    ) {
+        let (changed, gone) = match self
+            .state
+            .store
+            .changes_since(selected.mailbox.id, since)
+            .await
+        {
+            Ok(c) => c,
+            Err(e) => {
+                tracing::warn!(error = %e, "QRESYNC: reading changes failed");
+                return;
+            }
+        };
+        let max_uid = gone.iter().copied().max().unwrap_or(0).max(1) as u32;
+        let mut vanished: Vec<u32> = gone.iter().map(|u| *u as u32).collect();
+        if let Some(known) = known {
+            let all: Vec<u32> = (1..=max_uid).collect();
+            let allowed: Vec<u32> = resolve(known, &all, true)
+                .into_iter()
+                .map(|i| all[i])
+                .collect();
+            vanished.retain(|u| allowed.contains(u));
+        }
+        vanished.sort_unstable();
+        vanished.dedup();
+        if let Some(set) = uid_sequence(&vanished) {
+            out.data(Data::Vanished {
+                earlier: true,
+                known_uids: set,
+            });
+        }
+        let changed: std::collections::HashSet<u32> =
+            changed.iter().map(|r| r.uid as u32).collect();
+        for (i, m) in selected.msgs.iter().enumerate() {
+            if !changed.contains(&m.uid) {
+                continue;
+            }
+            let items = vec![
+                MessageDataItem::Uid(nz(m.uid)),
+                MessageDataItem::Flags(fetch::flags(&m.flags, m.recent)),
+                MessageDataItem::ModSeq(modseq_nz(m.modseq)),
+            ];
+            if let Ok(items) = Vec1::try_from(items) {
+                out.data(Data::Fetch {
+                    seq: nz(i as u32 + 1),
+                    items,
+                });
+            }
+        }
+    }
+}
