@@ -9,14 +9,17 @@ use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 
-use super::error::ApiError;
+use super::error::{ApiError, Problem};
 use crate::app::AppState;
 use crate::net::tls_listener::PeerAddr;
 use crate::store::attachments::{AttachmentLink, CHUNK_SIZE};
 use crate::store::now_ms;
 
 pub fn router() -> Router<AppState> {
-    Router::new().route("/attachments/{token}", get(download).head(download))
+    Router::new().route(
+        "/attachments/{token}",
+        get(download_get).head(download_head),
+    )
 }
 
 /// `attachment; filename="…"; filename*=UTF-8''…` (RFC 6266): an ASCII
@@ -79,6 +82,50 @@ fn range(headers: &HeaderMap, size: u64) -> Result<Option<(u64, u64)>, ()> {
         return Err(());
     }
     Ok(Some((start, end)))
+}
+
+/// Downloads a linked attachment. No API token: the link's token is the
+/// capability. One `bytes=` range may be asked for (`Range`).
+#[utoipa::path(get, path = "/attachments/{token}", tag = "attachment-links",
+    params(
+        ("token" = String, Path, description = "The link's token"),
+        ("Range" = Option<String>, Header, description = "One `bytes=` range"),
+    ),
+    responses(
+        (status = 200, description = "The file", content_type = "application/octet-stream", body = Vec<u8>),
+        (status = 206, description = "The requested range", content_type = "application/octet-stream", body = Vec<u8>),
+        (status = 404, body = Problem), (status = 410, body = Problem),
+        (status = 416, description = "The range lies outside the file"),
+        (status = 500, body = Problem)))]
+pub async fn download_get(
+    state: State<AppState>,
+    peer: ConnectInfo<PeerAddr>,
+    headers: HeaderMap,
+    token: Path<String>,
+) -> Response {
+    download(state, peer, Method::GET, headers, token).await
+}
+
+/// A linked attachment's headers (size, type, ETag) without the file.
+#[utoipa::path(head, path = "/attachments/{token}", tag = "attachment-links",
+    operation_id = "download_head",
+    params(
+        ("token" = String, Path, description = "The link's token"),
+        ("Range" = Option<String>, Header, description = "One `bytes=` range"),
+    ),
+    responses(
+        (status = 200, description = "The file's headers"),
+        (status = 206, description = "The range's headers"),
+        (status = 404, body = Problem), (status = 410, body = Problem),
+        (status = 416, description = "The range lies outside the file"),
+        (status = 500, body = Problem)))]
+pub async fn download_head(
+    state: State<AppState>,
+    peer: ConnectInfo<PeerAddr>,
+    headers: HeaderMap,
+    token: Path<String>,
+) -> Response {
+    download(state, peer, Method::HEAD, headers, token).await
 }
 
 async fn download(

@@ -26,6 +26,9 @@ use crate::events::{EventType, payloads};
         v1::domains::delete_domain,
         v1::domain_dns::dns_records,
         v1::domain_dns::dns_check,
+        v1::domain_dns::mta_sts,
+        super::downloads::download_get,
+        super::downloads::download_head,
         v1::accounts::create_account,
         v1::accounts::list_accounts,
         v1::accounts::get_account,
@@ -168,16 +171,21 @@ fn problem_responses(doc: &mut serde_json::Value) {
                 added.push(("415", "The body is not `application/json`"));
             }
             for (code, description) in added {
-                responses
-                    .entry(code)
-                    .or_insert_with(|| serde_json::json!({"description": description}));
+                responses.entry(code).or_insert_with(
+                    || serde_json::json!({"description": description, "content": problem}),
+                );
             }
+            // utoipa files Problem bodies under application/json; other
+            // error bodies (plain text, none) stay as declared.
             for (code, response) in responses.iter_mut() {
-                if code.as_str() < "400" {
+                let Some(content) = response.get_mut("content").and_then(|c| c.as_object_mut())
+                else {
                     continue;
-                }
-                if let Some(r) = response.as_object_mut() {
-                    r.insert("content".into(), problem.clone());
+                };
+                if code.as_str() >= "400"
+                    && let Some(json) = content.remove("application/json")
+                {
+                    content.insert("application/problem+json".into(), json);
                 }
             }
         }

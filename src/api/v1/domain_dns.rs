@@ -113,8 +113,13 @@ pub async fn dns_check(
     }))
 }
 
-/// `https://mta-sts.<domain>/.well-known/mta-sts.txt` for our domains.
-async fn mta_sts(State(state): State<AppState>, headers: HeaderMap) -> Response {
+/// `https://mta-sts.<domain>/.well-known/mta-sts.txt` for our domains
+/// (RFC 8461 3.2): the policy for the domain named by the `Host` header.
+#[utoipa::path(get, path = "/.well-known/mta-sts.txt", tag = "domains",
+    responses(
+        (status = 200, description = "The MTA-STS policy", content_type = "text/plain", body = String),
+        (status = 404, description = "The host is not mta-sts.<one of our domains>", content_type = "text/plain", body = String)))]
+pub async fn mta_sts(State(state): State<AppState>, headers: HeaderMap) -> Response {
     let host = headers
         .get(header::HOST)
         .and_then(|h| h.to_str().ok())
