@@ -50,7 +50,7 @@ impl Committer {
             .map(|_| ())
     }
 
-    /// [`Store::change_flags`], group-committed.
+    /// STORE's flag change (see `Job::Flags`), group-committed.
     pub async fn change_flags(
         &self,
         ids: Vec<i64>,
@@ -70,7 +70,7 @@ impl Committer {
         }
     }
 
-    /// [`Store::append_messages`], group-committed.
+    /// APPEND or COPY (see `Job::Append`), group-committed.
     pub async fn append(
         &self,
         account_id: i64,
@@ -88,7 +88,7 @@ impl Committer {
         }
     }
 
-    /// [`Store::claim_recent`], group-committed.
+    /// Claiming \Recent (see `Job::ClaimRecent`), group-committed.
     pub async fn claim_recent(&self, mailbox_id: i64, up_to: i64) -> Result<i64, String> {
         match self.submit(Job::ClaimRecent { mailbox_id, up_to }).await? {
             Done::Recent(above) => Ok(above),

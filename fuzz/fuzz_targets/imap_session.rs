@@ -1,7 +1,7 @@
 //! The IMAP session behind the input limits, as the connection drives it
 //! (over TLS, so LOGIN is allowed), with the real store: login with the
 //! fuzz account, mailboxes, APPEND, FETCH, SEARCH, STORE, COPY/MOVE,
-//! EXPUNGE, CONDSTORE. Checks that every response encodes, that every
+//! EXPUNGE, CONDSTORE, ESEARCH and LIST-STATUS. Checks that every response encodes, that every
 //! tagged command gets exactly one tagged reply, and that the session never
 //! panics whatever the order of commands.
 #![no_main]
@@ -10,8 +10,10 @@
 mod common;
 
 use imap_codec::CommandCodec;
+use imap_codec::decode::Decoder;
 use imap_codec::imap_types::IntoStatic;
 use libfuzzer_sys::fuzz_target;
+use rampart::imap::extended::{self, Extra};
 use rampart::imap::framing::{Event, Limits, Reader};
 use rampart::imap::session::{After, Out, Session};
 
@@ -38,16 +40,27 @@ fuzz_target!(|data: &[u8]| {
                 Event::Fatal { .. } => break,
                 _ => continue,
             }
-            let Ok(command) = reader
-                .fragmentizer()
-                .decode_message(&CommandCodec::default())
-                .map(|c| c.into_static())
-            else {
+            // As the connection does: extension syntax split off first.
+            let frag = reader.fragmentizer();
+            let Ok((bytes, extra)) = extended::split(frag.message_bytes()) else {
+                continue;
+            };
+            let decoded = match extra {
+                Extra::None => frag
+                    .decode_message(&CommandCodec::default())
+                    .map(|c| c.into_static())
+                    .ok(),
+                _ => CommandCodec::default()
+                    .decode(&bytes)
+                    .map(|(_, c)| c.into_static())
+                    .ok(),
+            };
+            let Some(command) = decoded else {
                 continue;
             };
             let tag = command.tag.as_ref().to_string();
             out.buf.clear();
-            let after = session.handle(command, &mut out).await;
+            let after = session.handle_extended(command, extra, &mut out).await;
             let text = String::from_utf8_lossy(&out.buf);
             let tagged = text
                 .split("\r\n")

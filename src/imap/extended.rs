@@ -68,7 +68,12 @@ type Found<'a> = Result<(Cow<'a, [u8]>, Extra), &'static str>;
 /// `tag [UID ]SEARCH RETURN (opts) criteria`: RETURN comes first, on the
 /// command's first line.
 fn search_return(bytes: &[u8]) -> Option<Found<'_>> {
-    let upper = bytes.to_ascii_uppercase();
+    // The first line holds all of it; a literal further on is never copied.
+    let first_line = bytes
+        .windows(2)
+        .position(|w| w == b"\r\n")
+        .unwrap_or(bytes.len());
+    let upper = bytes[..first_line].to_ascii_uppercase();
     let tag_end = upper.iter().position(|b| *b == b' ')?;
     let mut at = tag_end + 1;
     if upper[at..].starts_with(b"UID ") {

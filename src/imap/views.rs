@@ -20,7 +20,7 @@ struct View {
     /// The mailbox's HIGHESTMODSEQ read before the rows were: every change
     /// up to it is in `msgs` (later ones may be too; reapplying is harmless).
     modseq: i64,
-    msgs: Vec<Msg>,
+    msgs: Arc<Vec<Msg>>,
 }
 
 #[derive(Clone)]
@@ -44,22 +44,30 @@ impl Views {
     }
 
     /// The messages of `mailbox` (none \Recent yet), as of at least the
-    /// mod-sequence `mailbox` was read at.
+    /// mod-sequence `mailbox` was read at: a session's own copy.
     pub async fn messages(&self, store: &Store, mailbox: &MailboxInfo) -> StoreResult<Vec<Msg>> {
+        Ok(self.shared(store, mailbox).await?.as_ref().clone())
+    }
+
+    /// The same list, shared and read-only: for answers that only count
+    /// (STATUS, LIST-STATUS), without copying it.
+    pub async fn shared(&self, store: &Store, mailbox: &MailboxInfo) -> StoreResult<Arc<Vec<Msg>>> {
         let msgs = match self.inner.get(&mailbox.id) {
             Some(view) if view.modseq >= mailbox.highestmodseq => return Ok(view.msgs.clone()),
             Some(view) => {
                 let (changed, gone) = store.changes_since(mailbox.id, view.modseq).await?;
-                let mut msgs = view.msgs.clone();
+                let mut msgs = view.msgs.as_ref().clone();
                 apply(&mut msgs, &changed, &gone);
-                msgs
+                Arc::new(msgs)
             }
-            None => store
-                .messages(mailbox.id)
-                .await?
-                .iter()
-                .map(to_msg)
-                .collect(),
+            None => Arc::new(
+                store
+                    .messages(mailbox.id)
+                    .await?
+                    .iter()
+                    .map(to_msg)
+                    .collect(),
+            ),
         };
         self.inner.insert(
             mailbox.id,

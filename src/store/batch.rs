@@ -13,20 +13,20 @@ use super::{Store, StoreResult, now_ms};
 pub enum Job {
     /// An accepted SMTP message: local copies filed, remote ones queued.
     Deliver(Box<Delivery>),
-    /// STORE (and FETCH setting \Seen): see [`Store::change_flags`].
+    /// STORE (and FETCH setting \Seen): flags changed against what is stored now.
     Flags {
         ids: Vec<i64>,
         op: FlagOp,
         given: Vec<String>,
         unchanged_since: Option<i64>,
     },
-    /// APPEND or COPY: see [`Store::append_messages`].
+    /// APPEND or COPY: messages added, the quota charged, or nothing when over it.
     Append {
         account_id: i64,
         mailbox_id: i64,
         messages: Vec<NewMessage>,
     },
-    /// See [`Store::claim_recent`].
+    /// Claiming the \Recent messages of a mailbox up to a UID for one session.
     ClaimRecent { mailbox_id: i64, up_to: i64 },
 }
 

@@ -638,21 +638,6 @@ impl Store {
         Ok(done.rows_affected() > 0)
     }
 
-    /// Adds messages to a mailbox, charging the quota; returns their UIDs.
-    pub async fn append_messages(
-        &self,
-        account_id: i64,
-        mailbox_id: i64,
-        messages: &[NewMessage],
-    ) -> StoreResult<Result<Vec<i64>, MailboxError>> {
-        let mut tx = self.begin().await?;
-        let result = append_in(&mut tx, account_id, mailbox_id, messages).await?;
-        if result.is_ok() {
-            tx.commit().await?;
-        }
-        Ok(result)
-    }
-
     /// Moves messages (by id) to another mailbox of the same account, giving
     /// them new UIDs there; returns the new UIDs in the given order.
     pub async fn move_messages(&self, ids: &[i64], to_mailbox: i64) -> StoreResult<Vec<i64>> {
@@ -709,14 +694,6 @@ impl Store {
     /// Claims the \Recent messages of a mailbox up to `up_to` (a UID) for
     /// the calling session: returns the UID above which messages were still
     /// recent, and moves the mark, so no other session sees them as recent.
-    pub async fn claim_recent(&self, mailbox_id: i64, up_to: i64) -> StoreResult<i64> {
-        let mut tx = self.begin().await?;
-        let before = self.claim_recent_in(&mut tx, mailbox_id, up_to).await?;
-        tx.commit().await?;
-        Ok(before)
-    }
-
-    /// [`Store::claim_recent`] inside the caller's transaction.
     pub(super) async fn claim_recent_in(
         &self,
         tx: &mut sqlx::AnyConnection,
@@ -744,26 +721,10 @@ impl Store {
 
     /// Applies a STORE to the flags each message has *now*, not to a
     /// session's copy of them, so that two sessions changing different
-    /// flags of one message both take effect. One transaction: the rows are
-    /// locked on PostgreSQL, and SQLite has one writer. With
-    /// `unchanged_since` (CONDSTORE), messages changed after that
-    /// mod-sequence are left alone and listed in `modified`.
-    pub async fn change_flags(
-        &self,
-        ids: &[i64],
-        op: FlagOp,
-        given: &[String],
-        unchanged_since: Option<i64>,
-    ) -> StoreResult<FlagChanges> {
-        let mut tx = self.begin().await?;
-        let out = self
-            .change_flags_in(&mut tx, ids, op, given, unchanged_since)
-            .await?;
-        tx.commit().await?;
-        Ok(out)
-    }
-
-    /// [`Store::change_flags`] inside the caller's transaction.
+    /// flags of one message both take effect. Runs in the caller's
+    /// transaction: the rows are locked on PostgreSQL, and SQLite has one
+    /// writer. With `unchanged_since` (CONDSTORE), messages changed after
+    /// that mod-sequence are left alone and listed in `modified`.
     pub(super) async fn change_flags_in(
         &self,
         tx: &mut sqlx::AnyConnection,

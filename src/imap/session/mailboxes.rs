@@ -188,11 +188,7 @@ impl Session {
         mailbox: &MailboxInfo,
         items: &[StatusDataItemName],
     ) -> crate::store::StoreResult<Vec<StatusDataItem>> {
-        let msgs = self
-            .state
-            .views
-            .messages(&self.state.store, mailbox)
-            .await?;
+        let msgs = self.state.views.shared(&self.state.store, mailbox).await?;
         let has = |m: &Msg, flag: &str| m.flags.iter().any(|f| f == flag);
         let unseen = msgs.iter().filter(|m| !has(m, "\\Seen")).count() as u32;
         let deleted = msgs.iter().filter(|m| has(m, "\\Deleted")).count() as u32;
