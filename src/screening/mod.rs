@@ -8,4 +8,5 @@ pub mod hijack;
 pub mod login;
 pub mod relay;
 pub mod sender;
+pub mod spf;
 pub mod spf_syntax;

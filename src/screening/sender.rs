@@ -16,12 +16,12 @@ use mail_auth::report::{ActionDisposition, PolicyPublished, Record, SPFDomainSco
 use mail_auth::{
     ArcOutput, AuthenticatedMessage, AuthenticationResults, DkimOutput, DkimResult, DmarcOutput,
     DmarcResult, IprevOutput, IprevResult, MessageAuthenticator, ReceivedSpf, SpfOutput, SpfResult,
-    dmarc::verify::DmarcParameters, spf::verify::SpfParameters,
+    dmarc::verify::DmarcParameters,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::{dkim_key, spf_syntax};
+use super::{dkim_key, spf};
 use crate::app::AppState;
 
 pub const SETTING: &str = "inbound-screening";
@@ -352,14 +352,18 @@ pub async fn check_sender(
     // one budget per message; what is not answered by then is temperror.
     let deadline = Instant::now() + Duration::from_millis(state.config.dns.message_budget_ms);
     let parsed = message.and_then(AuthenticatedMessage::parse);
-    let spf_params = if mail_from.is_empty() {
-        SpfParameters::verify_ehlo(ip, helo, hostname)
-    } else {
-        SpfParameters::verify_mail_from(ip, helo, hostname, mail_from)
+    // The SPF identity: MAIL FROM, or postmaster@HELO for the null sender
+    // (RFC 7208 2.3, 2.4).
+    let (spf_scope, spf_sender) = match mail_from.rsplit_once('@') {
+        Some((_, domain)) if !mail_from.is_empty() => (domain.to_string(), mail_from.to_string()),
+        _ => (helo.to_string(), format!("postmaster@{helo}")),
     };
-    let spf_scope = match mail_from.rsplit_once('@') {
-        Some((_, domain)) => domain.to_string(),
-        None => helo.to_string(),
+    let spf_request = spf::Request {
+        ip,
+        domain: &spf_scope,
+        sender: &spf_sender,
+        helo,
+        receiver: hostname,
     };
     let (iprev_out, spf_out, dkim_out, arc_out) = tokio::join!(
         within(deadline, resolver.verify_iprev(ip), || IprevOutput {
@@ -368,17 +372,7 @@ pub async fn check_sender(
         }),
         within(
             deadline,
-            async {
-                // What RFC 7208 decides before evaluation, where mail-auth
-                // is lax (see spf_syntax).
-                if !spf_syntax::identity_is_usable(&spf_scope) {
-                    return SpfOutput::new(spf_scope.clone()).with_result(SpfResult::None);
-                }
-                if let Some(result) = spf_syntax::precheck(resolver, &spf_scope).await {
-                    return SpfOutput::new(spf_scope.clone()).with_result(result);
-                }
-                resolver.verify_spf(spf_params).await
-            },
+            spf::check_host(resolver.resolver(), &spf_request),
             || SpfOutput::new(spf_scope.clone()).with_result(SpfResult::TempError),
         ),
         async {
@@ -746,7 +740,9 @@ pub fn strip_forged_results(message: &[u8], hostname: &str) -> Vec<u8> {
 fn claims_our_authserv_id(field: &[u8], hostname: &str) -> bool {
     // The name as lenient parsers read it (mail-parser among them): the
     // non-blank octets before the first colon that follows one, so that
-    // "Authentication-Result s:" and ": Authentication-Results:" count.
+    // "Authentication-Result s:" and ": Authentication-Results:" count. A
+    // line that ends before any colon names nothing, and such parsers start
+    // the name afresh on the next line even when it is a continuation line.
     let mut name = Vec::new();
     let mut colon = None;
     for (i, &b) in field.iter().enumerate() {
@@ -756,6 +752,7 @@ fn claims_our_authserv_id(field: &[u8], hostname: &str) -> bool {
                 break;
             }
             b':' => {}
+            b'\n' => name.clear(),
             b if b.is_ascii_whitespace() => {}
             b => name.push(b.to_ascii_lowercase()),
         }
@@ -806,6 +803,9 @@ mod tests {
             ": Authentication-Results: mx.example.net; spf=pass\r\n",
             "Authentication-Results: (ours) mx.example.net; dkim=pass\r\n",
             "Authentication-Results: \"mx.example.net\" 1; dmarc=pass\r\n",
+            // A line without a colon names nothing; mail-parser starts the
+            // name again on the next line, continuation or not.
+            "x\r\n Authentication-Results: mx.example.net; spf=pass\r\n",
         ] {
             let msg = format!("Subject: x\r\n{forged}To: y@example.net\r\n\r\nbody\r\n");
             let out = strip_forged_results(msg.as_bytes(), "mx.example.net");
@@ -817,6 +817,38 @@ mod tests {
         // An empty header section: the body is not headers, on any pass.
         let msg = b"\r\nAuthentication-Results: mx.example.net; spf=pass\r\n\r\n";
         assert_eq!(strip_forged_results(msg, "mx.example.net"), msg);
+    }
+
+    /// What fuzz/fuzz_targets/auth_results.rs asserts, on the input it
+    /// found (also a seed in fuzz/corpus/auth_results): mail-parser must
+    /// see no header claiming our authserv-id after stripping.
+    #[test]
+    fn no_forged_header_survives_for_mail_parser() {
+        // The fuzz target makes every line end CRLF first, as SMTP does.
+        let raw = include_bytes!(
+            "../../fuzz/corpus/auth_results/regression-continuation-after-colonless-line"
+        );
+        let mut message = Vec::new();
+        for &b in raw.iter().filter(|b| **b != b'\r') {
+            if b == b'\n' {
+                message.push(b'\r');
+            }
+            message.push(b);
+        }
+        let message = message.as_slice();
+        let claims = |m: &[u8]| {
+            mail_parser::MessageParser::new()
+                .parse_headers(m)
+                .is_some_and(|p| {
+                    p.headers()
+                        .iter()
+                        .any(|h| h.name().eq_ignore_ascii_case("Authentication-Results"))
+                })
+        };
+        assert!(claims(message), "mail-parser reads the forged header");
+        let once = strip_forged_results(message, "mx.example.com");
+        assert_eq!(strip_forged_results(&once, "mx.example.com"), once);
+        assert!(!claims(&once), "{:?}", String::from_utf8_lossy(&once));
     }
 
     #[test]

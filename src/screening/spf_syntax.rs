@@ -1,14 +1,10 @@
-//! RFC 7208 checks mail-auth's SPF evaluation lacks, made before it runs:
-//! the identity must be a usable domain (4.3), exactly one SPF record may
-//! be published (4.5), and that record must follow the ABNF of section 12
-//! (12, with 5.6 for CIDR lengths and 6 for modifiers). mail-auth's parser
-//! accepts, for example, `ip4:1.2.3.4/33`, `a:foo.123`, `redirect=` twice
-//! or a modifier named `-x`, where the RFC says permerror. Records reached
-//! through `include:` and `redirect=` are still parsed by mail-auth alone.
+//! The grammar of RFC 7208 that `spf` checks every record against before
+//! evaluating it: the identity must be a usable domain (4.3), and a record
+//! must follow the ABNF of section 12 (with 5.6 for CIDR lengths and 6 for
+//! modifiers); `ip4:1.2.3.4/33`, `a:foo.123`, `redirect=` twice or a
+//! modifier named `-x` are permerror.
 
 use std::net::Ipv6Addr;
-
-use mail_auth::{MessageAuthenticator, SpfResult};
 
 /// RFC 7208 4.3: a malformed identity (empty label, label over 63 octets,
 /// name over 253) or a single label gives "none" without any lookup.
@@ -26,36 +22,8 @@ pub fn identity_is_usable(domain: &str) -> bool {
     })
 }
 
-/// What the published records decide before evaluation: permerror for two
-/// SPF records or one that breaks the grammar; `None` to evaluate.
-pub async fn precheck(resolver: &MessageAuthenticator, domain: &str) -> Option<SpfResult> {
-    let fqdn = format!("{}.", domain.trim_end_matches('.'));
-    // The lookup is cached; mail-auth's own lookup of the same name then
-    // comes from the cache too.
-    let answer = resolver.resolver().txt_lookup(fqdn).await.ok()?;
-    let records: Vec<Vec<u8>> = answer
-        .answers()
-        .iter()
-        .filter_map(|r| match &r.data {
-            mail_auth::hickory_resolver::proto::rr::RData::TXT(txt) => Some(
-                txt.txt_data
-                    .iter()
-                    .flat_map(|s| s.iter().copied())
-                    .collect(),
-            ),
-            _ => None,
-        })
-        .filter(|r: &Vec<u8>| is_spf(r))
-        .collect();
-    match records.as_slice() {
-        [] => None,
-        [one] if record_is_valid(one) => None,
-        _ => Some(SpfResult::PermError),
-    }
-}
-
 /// RFC 7208 4.5: "v=spf1" followed by a space or the end.
-fn is_spf(record: &[u8]) -> bool {
+pub(super) fn is_spf(record: &[u8]) -> bool {
     record.len() >= 6
         && record[..6].eq_ignore_ascii_case(b"v=spf1")
         && (record.len() == 6 || record[6] == b' ')
@@ -110,7 +78,7 @@ pub fn record_is_valid(record: &[u8]) -> bool {
 
 /// `name "=" value` when the term is a modifier (a mechanism never has
 /// `=` before its `:` or `/`).
-fn modifier(term: &str) -> Option<(&str, &str)> {
+pub(super) fn modifier(term: &str) -> Option<(&str, &str)> {
     let eq = term.find('=')?;
     let name = &term[..eq];
     (!name.contains([':', '/'])).then(|| (name, &term[eq + 1..]))
@@ -138,10 +106,10 @@ fn directive(mechanism: &str) -> bool {
         "ptr" => rest.is_empty() || arg.is_some_and(domain_spec),
         "a" | "mx" => {
             let (domain, cidr) = match arg {
-                Some(a) => match a.find('/') {
-                    Some(i) => (Some(&a[..i]), &a[i..]),
-                    None => (Some(a), ""),
-                },
+                Some(a) => {
+                    let cidr = cidr_suffix(a);
+                    (Some(&a[..a.len() - cidr.len()]), cidr)
+                }
                 None => (None, rest),
             };
             domain.is_none_or(domain_spec) && dual_cidr(cidr)
@@ -159,6 +127,25 @@ fn directive(mechanism: &str) -> bool {
         }),
         _ => false,
     }
+}
+
+/// The `dual-cidr-length` at the end of an `a:`/`mx:` argument, if any:
+/// `/n`, `//n` or `/n//m` of digits. A `/` elsewhere belongs to the
+/// domain-spec, which may hold any visible character (RFC 7208 7.1).
+pub(super) fn cidr_suffix(arg: &str) -> &str {
+    fn digits_at_end(s: &str) -> usize {
+        s.len() - s.trim_end_matches(|c: char| c.is_ascii_digit()).len()
+    }
+    let mut cut = arg.len();
+    let n = digits_at_end(&arg[..cut]);
+    if n > 0 && arg[..cut - n].ends_with("//") {
+        cut -= n + 2;
+    }
+    let n = digits_at_end(&arg[..cut]);
+    if n > 0 && arg[..cut - n].ends_with('/') && !arg[..cut - n].ends_with("//") {
+        cut -= n + 1;
+    }
+    &arg[cut..]
 }
 
 /// `dual-cidr-length = [ ip4-cidr-length ] [ "/" ip6-cidr-length ]`.
@@ -259,7 +246,9 @@ fn macro_body(body: &str) -> bool {
     let Some(letter) = chars.next() else {
         return false;
     };
-    if !"slodiphcrtv".contains(letter.to_ascii_lowercase()) {
+    // c, r and t are for explanation text only (RFC 7208 7.1), which is
+    // fetched by exp=, never part of the record.
+    if !"slodiphv".contains(letter.to_ascii_lowercase()) {
         return false;
     }
     let rest: String = chars.collect();
@@ -281,6 +270,7 @@ mod tests {
             "v=spf1 -all",
             "v=spf1 ip4:192.0.2.0/24 ip6:2001:db8::/32 a mx/24 ptr ~all",
             "v=spf1 a:example.com/24//64 mx:%{d}",
+            "v=spf1 a:foo:bar/baz.example.com mx:foo/bar.example.com//64",
             "v=spf1 include:_spf.example.com exists:%{ir}.%{v}._spf.%{d2} -all",
             "v=spf1 redirect=_spf.example.com",
             "v=spf1 moo.cow-far_out=man:dog/cat ?all",
@@ -303,6 +293,7 @@ mod tests {
             "v=spf1 exp=",
             "v=spf1 foo:bar",
             "v=spf1 a:%{x}.example.com",
+            "v=spf1 -all exp=%{r}.example.com",
             "v=spf1 -all\u{7f}",
             "v=spf1 a:ex\u{e4}mple.com",
         ] {

@@ -5,8 +5,9 @@ rfc7208-tests.json for tests/spf_suite.rs, applying the zone conventions
 of pyspf's own harness (test/testspf.py):
 
 - a name whose data is the string TIMEOUT never answers;
-- a record value TIMEOUT makes queries of that type time out (here: the
-  whole name, the test DNS server cannot time out per type);
+- TIMEOUT in a name's list makes queries of every type the name has no
+  record of time out (pyspf yields the records listed before TIMEOUT
+  first); a record value TIMEOUT does the same;
 - SPF-type records are also served as TXT when the name has no TXT;
 - the value NONE means "no record of this type";
 - a missing name starting with `error.` times out.
