@@ -369,7 +369,8 @@ impl Server {
 
 /// Hourly housekeeping: failed logins, sending records and unfreeze tokens
 /// older than 30 days are pruned, so the tables stay bounded, and expired
-/// attachment links are deleted with the files no other link uses.
+/// attachment links are deleted with the files no other link uses, and
+/// finished queue entries older than `[outbound] history_days` go.
 /// Re-checks every domain's DNS records on `[dns] check_interval_seconds`,
 /// starting one interval after start-up.
 async fn dns_checks(state: AppState, shutdown: CancellationToken) {
@@ -414,6 +415,16 @@ async fn maintenance(state: AppState, shutdown: CancellationToken) {
                 "expired attachment links and their files deleted"
             ),
             Err(e) => tracing::warn!(error = %e, "purging expired attachments failed"),
+        }
+        let history_ms = state.config.outbound.history_days as i64 * 24 * 3600 * 1000;
+        match state
+            .store
+            .purge_queue_history(crate::store::now_ms() - history_ms)
+            .await
+        {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(recipients = n, "finished queue entries purged"),
+            Err(e) => tracing::warn!(error = %e, "purging queue history failed"),
         }
         // Daily DMARC aggregate reports: everything before today (UTC).
         if let Err(e) =

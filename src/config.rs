@@ -158,6 +158,9 @@ pub struct OutboundConfig {
     pub mx_port: u16,
     pub retry_delays_seconds: Vec<u64>,
     pub max_queue_seconds: u64,
+    /// Days a delivered, bounced or expired recipient stays visible in the
+    /// queue API (`?status=`) before it is purged.
+    pub history_days: u64,
 }
 
 impl Default for OutboundConfig {
@@ -167,6 +170,7 @@ impl Default for OutboundConfig {
             mx_port: 25,
             retry_delays_seconds: vec![60, 300, 900, 1800, 3600, 7200],
             max_queue_seconds: 432_000,
+            history_days: 7,
         }
     }
 }

@@ -388,3 +388,117 @@ async fn queue_survives_a_restart_and_the_api_controls_it() {
     }
     panic!("bob was never marked delivered");
 }
+
+/// `GET /v1/queue` lists what is waiting; finished entries are history
+/// (`?status=`), each with its attempts, purged after `history_days`.
+#[tokio::test]
+async fn finished_entries_are_history_with_their_attempts_then_purged() {
+    // A port nothing listens on: every attempt is refused.
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let zone = Zone::default();
+    zone.mx("remote.test", 10, "mx.remote.test");
+    zone.a("mx.remote.test", Ipv4Addr::LOCALHOST);
+    let dns = common::dns::start(zone).await;
+    // Refused, and then past max_queue_seconds before the next try.
+    let extra = format!(
+        "[dns]\nnameservers = [\"{dns}\"]\ntimeout_ms = 1000\n\n[outbound]\nmx_port = {port}\n\
+         retry_delays_seconds = [1]\nmax_queue_seconds = 2\n"
+    );
+    let s = TestServer::start_smtp(&extra).await;
+    s.create_domain("example.test").await;
+    s.create_account("alice@example.test", "alice password")
+        .await;
+    submit(&s, &["bob@remote.test", "carol@remote.test"], BODY).await;
+    let list = |query: &'static str| {
+        let s = &s;
+        async move {
+            let r = s
+                .admin(Method::GET, &format!("/v1/queue{query}"))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), 200, "{query}");
+            r.json::<Value>().await.unwrap()["items"]
+                .as_array()
+                .unwrap()
+                .clone()
+        }
+    };
+    // While waiting, both are listed by default and filter by recipient.
+    let waiting = list("").await;
+    assert_eq!(waiting.len(), 2, "{waiting:?}");
+    let only_bob = list("?recipient=bob@remote.test").await;
+    assert_eq!(only_bob.len(), 1);
+    assert_eq!(only_bob[0]["recipient"], "bob@remote.test");
+    let mut bounced = Vec::new();
+    for _ in 0..100 {
+        bounced = events(&s, "message.bounced").await;
+        if bounced.len() >= 2 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(bounced.len(), 2, "both expire");
+    // Nothing waits any more; the history has them as expired, with
+    // every attempt (time, host, reply).
+    assert!(list("").await.is_empty());
+    assert!(list("?status=delivered").await.is_empty());
+    let expired = list("?status=expired").await;
+    assert_eq!(expired.len(), 2, "{expired:?}");
+    for e in &expired {
+        let log = e["attempt_log"].as_array().unwrap();
+        assert_eq!(log.len() as i64, e["attempts"].as_i64().unwrap());
+        let last = log.last().unwrap();
+        assert_eq!(last["status"], "expired");
+        assert!(
+            last["reply"].as_str().unwrap().contains("gave up"),
+            "{last}"
+        );
+        assert!(last["at"].as_str().is_some());
+    }
+    let id = expired[0]["id"].as_i64().unwrap();
+    let one: Value = s
+        .admin(Method::GET, &format!("/v1/queue/{id}"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(one["attempt_log"], expired[0]["attempt_log"]);
+    // The old name of the filter still works; an unknown state is a 400.
+    assert_eq!(list("?state=expired").await.len(), 2);
+    let r = s
+        .admin(Method::GET, "/v1/queue?status=lost")
+        .send()
+        .await
+        .unwrap();
+    common::expect_problem(r, 400).await;
+    // With history_days = 0, housekeeping (which runs at start) purges.
+    let mut s = s;
+    s.config.outbound.history_days = 0;
+    let s = s.restart().await;
+    for _ in 0..50 {
+        let r = s
+            .admin(Method::GET, "/v1/queue?status=expired")
+            .send()
+            .await
+            .unwrap();
+        let items: Value = r.json().await.unwrap();
+        if items["items"].as_array().unwrap().is_empty() {
+            let r = s
+                .admin(Method::GET, &format!("/v1/queue/{id}"))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), 404);
+            s.stop().await;
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("finished entries were not purged");
+}

@@ -84,6 +84,7 @@ use crate::events::{EventType, payloads};
         v1::webhooks::rotate_secret,
     ),
     components(schemas(
+        v1::queue::QueueStatus,
         crate::events::EventType,
         payloads::AccountCreated,
         payloads::AccountDeleted,
@@ -192,6 +193,64 @@ fn problem_responses(doc: &mut serde_json::Value) {
     }
 }
 
+/// utoipa inlines the item type of each `Paginated<T>` schema
+/// (`Paginated_T`); generated clients then carry a second copy of every
+/// listed model. Where `T` is a component of its own, the items refer to it.
+fn shared_list_items(doc: &mut serde_json::Value) {
+    let Some(schemas) = doc
+        .pointer_mut("/components/schemas")
+        .and_then(|s| s.as_object_mut())
+    else {
+        return;
+    };
+    let names: Vec<String> = schemas.keys().cloned().collect();
+    for name in names {
+        let Some(item) = name.strip_prefix("Paginated_") else {
+            continue;
+        };
+        if !schemas.contains_key(item) {
+            continue;
+        }
+        let reference = serde_json::json!({"$ref": format!("#/components/schemas/{item}")});
+        if let Some(items) = schemas
+            .get_mut(&name)
+            .and_then(|s| s.pointer_mut("/properties/items/items"))
+        {
+            *items = reference;
+        }
+    }
+}
+
+/// A property whose schema is another model keeps no `default` of its
+/// own: the model's fields carry theirs, and openapi-python-client drops a
+/// model with such a property (`InboundScreening.weights` was missing from
+/// the Python client).
+fn no_model_defaults(doc: &mut serde_json::Value) {
+    let Some(schemas) = doc
+        .pointer_mut("/components/schemas")
+        .and_then(|s| s.as_object_mut())
+    else {
+        return;
+    };
+    for schema in schemas.values_mut() {
+        let Some(properties) = schema.get_mut("properties").and_then(|p| p.as_object_mut()) else {
+            continue;
+        };
+        for property in properties.values_mut().filter_map(|p| p.as_object_mut()) {
+            let refers = property.contains_key("$ref")
+                || ["oneOf", "allOf", "anyOf"].iter().any(|k| {
+                    property
+                        .get(*k)
+                        .and_then(|v| v.as_array())
+                        .is_some_and(|v| v.iter().any(|s| s.get("$ref").is_some()))
+                });
+            if refers {
+                property.remove("default");
+            }
+        }
+    }
+}
+
 /// The document as pretty JSON with a trailing newline: the exact bytes
 /// committed at `openapi/openapi.json`.
 pub fn document_json() -> String {
@@ -199,6 +258,8 @@ pub fn document_json() -> String {
     doc.info.version = env!("CARGO_PKG_VERSION").to_string();
     let mut value = serde_json::to_value(&doc).unwrap_or_default();
     problem_responses(&mut value);
+    shared_list_items(&mut value);
+    no_model_defaults(&mut value);
     if let Some(root) = value.as_object_mut() {
         root.insert("webhooks".into(), webhooks_section());
     }

@@ -140,6 +140,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("../../migrations/sqlite/0011_imap_state.sql"),
         include_str!("../../migrations/postgres/0011_imap_state.sql"),
     ),
+    (
+        12,
+        include_str!("../../migrations/sqlite/0012_queue_history.sql"),
+        include_str!("../../migrations/postgres/0012_queue_history.sql"),
+    ),
 ];
 
 /// A fixed key for PostgreSQL's advisory lock, so that nodes starting together

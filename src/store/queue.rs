@@ -17,6 +17,11 @@ pub const IN_FLIGHT: &str = "in_flight";
 pub const DELIVERED: &str = "delivered";
 pub const DEFERRED: &str = "deferred";
 pub const BOUNCED: &str = "bounced";
+/// Bounced because it stayed longer than `[outbound] max_queue_seconds`.
+pub const EXPIRED: &str = "expired";
+/// States of recipients still waiting; the others are history.
+pub const WAITING: [&str; 3] = [SCHEDULED, IN_FLIGHT, DEFERRED];
+pub const FINISHED: [&str; 3] = [DELIVERED, BOUNCED, EXPIRED];
 
 #[derive(Debug, Clone)]
 pub struct QueuedRecipient {
@@ -49,10 +54,24 @@ pub enum RecipientOutcome {
     Deferred {
         reply: String,
         next_attempt_at_ms: i64,
+        remote_host: Option<String>,
     },
     Bounced {
         reply: String,
+        remote_host: Option<String>,
+        /// Given up after `[outbound] max_queue_seconds`.
+        expired: bool,
     },
+}
+
+/// One delivery attempt of one recipient, as the queue API shows it.
+#[derive(Debug, Clone)]
+pub struct Attempt {
+    pub recipient_id: i64,
+    pub at_ms: i64,
+    pub status: String,
+    pub remote_host: Option<String>,
+    pub reply: String,
 }
 
 const COLUMNS: &str = "r.id, r.message_id, m.queue_id, m.blob, m.sender, m.size, m.account, r.recipient, r.domain, \
@@ -82,9 +101,11 @@ fn decode(r: &sqlx::any::AnyRow) -> Result<QueuedRecipient, sqlx::Error> {
 /// Filters of `GET /v1/queue`.
 #[derive(Debug, Clone, Default)]
 pub struct QueueFilter {
+    /// One state; none lists every waiting state.
     pub status: Option<String>,
     pub domain: Option<String>,
     pub sender: Option<String>,
+    pub recipient: Option<String>,
 }
 
 fn domain_of(account: &Option<String>) -> Option<String> {
@@ -151,19 +172,46 @@ impl Store {
             RecipientOutcome::Deferred {
                 reply,
                 next_attempt_at_ms,
-            } => (DEFERRED, *next_attempt_at_ms, reply.clone(), None),
-            RecipientOutcome::Bounced { reply } => (BOUNCED, now, reply.clone(), None),
+                remote_host,
+            } => (
+                DEFERRED,
+                *next_attempt_at_ms,
+                reply.clone(),
+                remote_host.clone(),
+            ),
+            RecipientOutcome::Bounced {
+                reply,
+                remote_host,
+                expired,
+            } => (
+                if *expired { EXPIRED } else { BOUNCED },
+                now,
+                reply.clone(),
+                remote_host.clone(),
+            ),
         };
+        let finished = (status != DEFERRED).then_some(now);
         sqlx::query(
             "UPDATE queue_recipients SET status = $1, attempts = attempts + 1, next_attempt_at = $2, last_reply = $3, \
-             remote_host = COALESCE($4, remote_host), lease_until = NULL, updated_at = $5 WHERE id = $6",
+             remote_host = COALESCE($4, remote_host), lease_until = NULL, updated_at = $5, finished_at = $6 WHERE id = $7",
         )
         .bind(status)
         .bind(next)
         .bind(reply.clone())
-        .bind(host)
+        .bind(host.clone())
         .bind(now)
+        .bind(finished)
         .bind(item.id)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query(
+            "INSERT INTO queue_attempts (recipient_id, at, status, remote_host, reply) VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(item.id)
+        .bind(now)
+        .bind(status)
+        .bind(host)
+        .bind(reply.clone())
         .execute(&mut *tx)
         .await?;
         let (kind, data) = match outcome {
@@ -188,6 +236,7 @@ impl Store {
             RecipientOutcome::Deferred {
                 reply,
                 next_attempt_at_ms,
+                ..
             } => (
                 EventType::MessageDeferred,
                 payloads::to_data(&payloads::MessageDeferred {
@@ -200,7 +249,7 @@ impl Store {
                     next_attempt_at: super::from_ms(*next_attempt_at_ms).to_rfc3339(),
                 }),
             ),
-            RecipientOutcome::Bounced { reply } => (
+            RecipientOutcome::Bounced { reply, .. } => (
                 EventType::MessageBounced,
                 payloads::to_data(&payloads::MessageBounced {
                     message_id: item.queue_id.clone(),
@@ -231,7 +280,7 @@ impl Store {
     /// returns the bounced recipients with their replies.
     pub async fn claim_dsn(&self, message_id: i64) -> StoreResult<Option<Vec<(String, String)>>> {
         let pending: i64 = sqlx::query_scalar(
-            "SELECT COUNT(*) FROM queue_recipients WHERE message_id = $1 AND status NOT IN ('delivered', 'bounced')",
+            "SELECT COUNT(*) FROM queue_recipients WHERE message_id = $1 AND status NOT IN ('delivered', 'bounced', 'expired')",
         )
         .bind(message_id)
         .fetch_one(&self.read)
@@ -239,7 +288,7 @@ impl Store {
         if pending > 0 {
             return Ok(None);
         }
-        let rows = sqlx::query("SELECT recipient, last_reply FROM queue_recipients WHERE message_id = $1 AND status = 'bounced' ORDER BY id")
+        let rows = sqlx::query("SELECT recipient, last_reply FROM queue_recipients WHERE message_id = $1 AND status IN ('bounced', 'expired') ORDER BY id")
             .bind(message_id)
             .fetch_all(&self.read)
             .await?;
@@ -278,19 +327,71 @@ impl Store {
         };
         let sql = format!(
             "SELECT {COLUMNS} FROM queue_recipients r JOIN queue_messages m ON m.id = r.message_id \
-             WHERE r.id < $1 AND ($2 IS NULL OR r.status = $2) AND ($3 IS NULL OR r.domain = $3) AND ($4 IS NULL OR m.sender = $4) \
-             ORDER BY r.id DESC LIMIT $5"
+             WHERE r.id < $1 AND (r.status = $2 OR ($2 IS NULL AND r.status IN ('scheduled', 'in_flight', 'deferred'))) \
+             AND ($3 IS NULL OR r.domain = $3) AND ($4 IS NULL OR m.sender = $4) AND ($5 IS NULL OR r.recipient = $5) \
+             ORDER BY r.id DESC LIMIT $6"
         );
         let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(before)
             .bind(filter.status.clone())
             .bind(filter.domain.clone())
             .bind(filter.sender.clone())
+            .bind(filter.recipient.clone())
             .bind((limit + 1) as i64)
             .fetch_all(&self.read)
             .await?;
         let items = rows.iter().map(decode).collect::<Result<Vec<_>, _>>()?;
         Ok(Page::from_rows(items, limit, |r| r.id.to_string()))
+    }
+
+    /// The attempts of these recipients, oldest first.
+    pub async fn queue_attempts(&self, ids: &[i64]) -> StoreResult<Vec<Attempt>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let marks: Vec<String> = (1..=ids.len()).map(|i| format!("${i}")).collect();
+        let sql = format!(
+            "SELECT recipient_id, at, status, remote_host, reply FROM queue_attempts \
+             WHERE recipient_id IN ({}) ORDER BY id",
+            marks.join(", ")
+        );
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for id in ids {
+            query = query.bind(*id);
+        }
+        let rows = query.fetch_all(&self.read).await?;
+        let mut out = Vec::with_capacity(rows.len());
+        for r in rows {
+            out.push(Attempt {
+                recipient_id: r.try_get("recipient_id")?,
+                at_ms: r.try_get("at")?,
+                status: r.try_get("status")?,
+                remote_host: r.try_get("remote_host")?,
+                reply: r.try_get("reply")?,
+            });
+        }
+        Ok(out)
+    }
+
+    /// Deletes finished recipients older than `before_ms` (with their
+    /// attempts), then the messages left without recipients. Returns the
+    /// recipients deleted.
+    pub async fn purge_queue_history(&self, before_ms: i64) -> StoreResult<u64> {
+        let mut tx = self.begin().await?;
+        let done = sqlx::query(
+            "DELETE FROM queue_recipients WHERE finished_at IS NOT NULL AND finished_at < $1",
+        )
+        .bind(before_ms)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query(
+            "DELETE FROM queue_messages WHERE NOT EXISTS \
+             (SELECT 1 FROM queue_recipients r WHERE r.message_id = queue_messages.id)",
+        )
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(done.rows_affected())
     }
 
     /// Removes a recipient that has not been delivered yet (no DSN is sent).
@@ -311,7 +412,7 @@ impl Store {
             .queue_item(id)
             .await?
             .ok_or_else(|| StoreError::NotFound(format!("queue entry {id}")))?;
-        if item.status == DELIVERED || item.status == BOUNCED {
+        if FINISHED.contains(&item.status.as_str()) {
             return Err(StoreError::Conflict(format!(
                 "queue entry {id} is already {}",
                 item.status

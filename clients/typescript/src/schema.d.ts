@@ -492,7 +492,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The outbound queue, newest first. */
+        /**
+         * The outbound queue, newest first: what is waiting, or with `status`
+         *     one state, history included (kept `[outbound] history_days`).
+         */
         get: operations["list_queue"];
         put?: never;
         post?: never;
@@ -1555,23 +1558,7 @@ export interface components {
              * @default false
              */
             tempfail_on_dns_error: boolean;
-            /**
-             * @default {
-             *       "arc_fail": 1,
-             *       "dkim_fail": 3,
-             *       "dkim_none": 0.5,
-             *       "dmarc_fail": 4,
-             *       "helo_invalid": 3,
-             *       "ptr_missing": 2,
-             *       "spf_fail": 5,
-             *       "spf_neutral": 0.5,
-             *       "spf_none": 1,
-             *       "spf_permerror": 1,
-             *       "spf_softfail": 2,
-             *       "spf_temperror": 0
-             *     }
-             */
-            weights: components["schemas"]["Weights"];
+            weights?: components["schemas"]["Weights"];
         };
         /** @description `ip.blocked` */
         IpBlocked: {
@@ -1727,237 +1714,67 @@ export interface components {
         };
         /** @description A page of a list and the cursor that continues it. */
         Paginated_AccountDto: {
-            items: {
-                address: string;
-                attachment_linking: components["schemas"]["AttachmentLinking"];
-                /** Format: date-time */
-                created_at: string;
-                display_name?: string | null;
-                domain: string;
-                /** Format: date-time */
-                frozen_at?: string | null;
-                frozen_reason?: string | null;
-                /**
-                 * Format: int64
-                 * @description `null`: no quota.
-                 */
-                quota_bytes?: number | null;
-                sending_limit?: null | components["schemas"]["SendingLimit"];
-                status: components["schemas"]["AccountStatus"];
-                /** Format: int64 */
-                used_bytes: number;
-            }[];
+            items: components["schemas"]["AccountDto"][];
             /** @description Pass as `cursor` for the next page; `null` on the last page. */
             next_cursor?: string | null;
         };
         /** @description A page of a list and the cursor that continues it. */
         Paginated_AliasDto: {
-            items: {
-                address: string;
-                /** Format: date-time */
-                created_at: string;
-                domain: string;
-                targets: string[];
-            }[];
+            items: components["schemas"]["AliasDto"][];
             /** @description Pass as `cursor` for the next page; `null` on the last page. */
             next_cursor?: string | null;
         };
         /** @description A page of a list and the cursor that continues it. */
         Paginated_AttachmentLinkDto: {
-            items: {
-                account: string;
-                content_type: string;
-                /** Format: date-time */
-                created_at: string;
-                /** Format: int64 */
-                downloads: number;
-                /** Format: date-time */
-                expires_at: string;
-                file_name: string;
-                /** Format: int64 */
-                id: number;
-                /** Format: date-time */
-                last_download_at?: string | null;
-                /** Format: date-time */
-                revoked_at?: string | null;
-                sha256: string;
-                /** Format: int64 */
-                size: number;
-                /** @description The download link sent in place of the attachment. */
-                url: string;
-            }[];
+            items: components["schemas"]["AttachmentLinkDto"][];
             /** @description Pass as `cursor` for the next page; `null` on the last page. */
             next_cursor?: string | null;
         };
         /** @description A page of a list and the cursor that continues it. */
         Paginated_AuthFailureDto: {
-            items: {
-                /** Format: date-time */
-                at: string;
-                /** Format: int64 */
-                id: number;
-                ip: string;
-                /** @description `smtp`, `submission`, `imap`, `pop3` or `api`. */
-                protocol: string;
-                reason: string;
-                username: string;
-            }[];
+            items: components["schemas"]["AuthFailureDto"][];
             /** @description Pass as `cursor` for the next page; `null` on the last page. */
             next_cursor?: string | null;
         };
         /** @description A page of a list and the cursor that continues it. */
         Paginated_DeliveryAttemptDto: {
-            items: {
-                /** Format: date-time */
-                at: string;
-                /** Format: int64 */
-                delivery_id: number;
-                /** @description The delivery's state now: `pending`, `succeeded` or `failed`. */
-                delivery_status: string;
-                /** Format: int64 */
-                duration_ms: number;
-                error?: string | null;
-                event_type: string;
-                /** Format: int64 */
-                id: number;
-                /** @description The `webhook-id` header, the same on every retry. */
-                message_id: string;
-                /**
-                 * Format: int64
-                 * @description HTTP status, or `null` when no answer came (timeout, refused, ...).
-                 */
-                status_code?: number | null;
-            }[];
+            items: components["schemas"]["DeliveryAttemptDto"][];
             /** @description Pass as `cursor` for the next page; `null` on the last page. */
             next_cursor?: string | null;
         };
         /** @description A page of a list and the cursor that continues it. */
         Paginated_DkimKeyDto: {
-            items: {
-                /**
-                 * @description Whether this key signs outbound mail (one per domain; a newer key
-                 *     waits until it is published and activated).
-                 */
-                active: boolean;
-                algorithm: string;
-                /** Format: date-time */
-                created_at: string;
-                /** @description Where to publish the TXT record. */
-                dns_name: string;
-                /** @description The TXT record's value. */
-                dns_value: string;
-                selector: string;
-            }[];
+            items: components["schemas"]["DkimKeyDto"][];
             /** @description Pass as `cursor` for the next page; `null` on the last page. */
             next_cursor?: string | null;
         };
         /** @description A page of a list and the cursor that continues it. */
         Paginated_DmarcReport: {
-            items: {
-                /**
-                 * Format: int64
-                 * @description Period covered, Unix seconds.
-                 */
-                date_begin: number;
-                /** Format: int64 */
-                date_end: number;
-                /** @description The domain it is about (one of ours). */
-                domain: string;
-                /** Format: int64 */
-                id: number;
-                /** @description Who sent it. */
-                org_name: string;
-                /** Format: date-time */
-                received_at: string;
-                /** @description The address it was sent to. */
-                recipient: string;
-                /**
-                 * @description The whole report (RFC 7489 appendix C, as JSON); only on
-                 *     `GET /v1/dmarc-reports/{id}`.
-                 */
-                report?: Record<string, never> | null;
-                report_id: string;
-            }[];
+            items: components["schemas"]["DmarcReport"][];
             /** @description Pass as `cursor` for the next page; `null` on the last page. */
             next_cursor?: string | null;
         };
         /** @description A page of a list and the cursor that continues it. */
         Paginated_DomainDto: {
-            items: {
-                /** Format: int64 */
-                account_count: number;
-                /** Format: date-time */
-                created_at: string;
-                name: string;
-            }[];
+            items: components["schemas"]["DomainDto"][];
             /** @description Pass as `cursor` for the next page; `null` on the last page. */
             next_cursor?: string | null;
         };
         /** @description A page of a list and the cursor that continues it. */
         Paginated_EventDto: {
-            items: {
-                account?: string | null;
-                /** @description Type-specific details. */
-                data: Record<string, never>;
-                domain?: string | null;
-                /**
-                 * Format: int64
-                 * @description Position in the log; strictly increasing.
-                 */
-                id: number;
-                /** Format: date-time */
-                timestamp: string;
-                type: components["schemas"]["EventType"];
-            }[];
+            items: components["schemas"]["EventDto"][];
             /** @description Pass as `cursor` for the next page; `null` on the last page. */
             next_cursor?: string | null;
         };
         /** @description A page of a list and the cursor that continues it. */
         Paginated_QueueEntryDto: {
-            items: {
-                /** Format: int64 */
-                attempts: number;
-                /** Format: date-time */
-                created_at: string;
-                domain: string;
-                /** Format: int64 */
-                id: number;
-                last_reply?: string | null;
-                /** @description Our id for the message (in its Received: header). */
-                message_id: string;
-                /** Format: date-time */
-                next_attempt_at: string;
-                recipient: string;
-                remote_host?: string | null;
-                /** @description Envelope sender; empty for bounces. */
-                sender: string;
-                /** Format: int64 */
-                size: number;
-                /** @description `scheduled`, `in_flight`, `deferred`, `delivered` or `bounced`. */
-                status: string;
-                /** Format: date-time */
-                updated_at: string;
-            }[];
+            items: components["schemas"]["QueueEntryDto"][];
             /** @description Pass as `cursor` for the next page; `null` on the last page. */
             next_cursor?: string | null;
         };
         /** @description A page of a list and the cursor that continues it. */
         Paginated_WebhookDto: {
-            items: {
-                /** Format: date-time */
-                created_at: string;
-                description?: string | null;
-                /** @description Why the server disabled it (an endpoint answering 410 Gone). */
-                disabled_reason?: string | null;
-                /** @description Set for a domain admin's subscription: only that domain's events. */
-                domain?: string | null;
-                enabled: boolean;
-                /** @description Event types, or `"*"` for all. */
-                events: string[];
-                /** Format: int64 */
-                id: number;
-                url: string;
-            }[];
+            items: components["schemas"]["WebhookDto"][];
             /** @description Pass as `cursor` for the next page; `null` on the last page. */
             next_cursor?: string | null;
         };
@@ -1975,7 +1792,26 @@ export interface components {
             /** @description A URI naming the kind of problem, e.g. `urn:rampart:problem:not-found`. */
             type: string;
         };
+        /** @description One delivery attempt. */
+        QueueAttemptDto: {
+            /** Format: date-time */
+            at: string;
+            /**
+             * @description The mail host that answered; absent when none did (DNS failure,
+             *     no connection).
+             */
+            remote_host?: string | null;
+            /** @description Its reply, or our own reason. */
+            reply: string;
+            /**
+             * @description The state the attempt left the entry in (`deferred`, `delivered`,
+             *     `bounced`, `expired`).
+             */
+            status: string;
+        };
         QueueEntryDto: {
+            /** @description Every delivery attempt so far, oldest first. */
+            attempt_log: components["schemas"]["QueueAttemptDto"][];
             /** Format: int64 */
             attempts: number;
             /** Format: date-time */
@@ -1994,11 +1830,19 @@ export interface components {
             sender: string;
             /** Format: int64 */
             size: number;
-            /** @description `scheduled`, `in_flight`, `deferred`, `delivered` or `bounced`. */
+            /**
+             * @description Waiting: `scheduled`, `in_flight`, `deferred`. History: `delivered`,
+             *     `bounced`, `expired` (given up after `[outbound] max_queue_seconds`).
+             */
             status: string;
             /** Format: date-time */
             updated_at: string;
         };
+        /**
+         * @description A queue entry's state.
+         * @enum {string}
+         */
+        QueueStatus: "scheduled" | "in_flight" | "deferred" | "delivered" | "bounced" | "expired";
         /** @description `/v1/settings/relay`. */
         RelaySettings: {
             /** @description Refuse unauthenticated sessions whose MAIL FROM claims a local domain. */
@@ -4276,12 +4120,22 @@ export interface operations {
     list_queue: {
         parameters: {
             query?: {
-                /** @description Only entries in this state. */
-                state?: string;
+                /**
+                 * @description Only entries in this state; without it, the waiting ones
+                 *     (`scheduled`, `in_flight`, `deferred`).
+                 */
+                status?: components["schemas"]["QueueStatus"];
+                /**
+                 * @description Former name of `status` (deprecated; `status` wins when both are
+                 *     given).
+                 */
+                state?: components["schemas"]["QueueStatus"];
                 /** @description Only entries for this recipient domain. */
                 domain?: string;
                 /** @description Only entries with this envelope sender. */
                 sender?: string;
+                /** @description Only entries for this recipient address. */
+                recipient?: string;
                 /** @description Page size, 1 to 500 (default 50). */
                 limit?: number;
                 /** @description `next_cursor` of the previous page. */
@@ -4462,7 +4316,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Already delivered or bounced */
+            /** @description Already delivered, bounced or expired */
             409: {
                 headers: {
                     [name: string]: unknown;

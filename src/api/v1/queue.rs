@@ -13,7 +13,7 @@ use crate::api::extract::{Auth, Path, Query};
 use crate::api::{Paginated, page_limit};
 use crate::app::AppState;
 use crate::store::from_ms;
-use crate::store::queue::{QueueFilter, QueuedRecipient};
+use crate::store::queue::{self, Attempt, QueueFilter, QueuedRecipient};
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct QueueEntryDto {
@@ -24,7 +24,8 @@ pub struct QueueEntryDto {
     pub sender: String,
     pub recipient: String,
     pub domain: String,
-    /// `scheduled`, `in_flight`, `deferred`, `delivered` or `bounced`.
+    /// Waiting: `scheduled`, `in_flight`, `deferred`. History: `delivered`,
+    /// `bounced`, `expired` (given up after `[outbound] max_queue_seconds`).
     pub status: String,
     pub attempts: i64,
     pub next_attempt_at: DateTime<Utc>,
@@ -33,10 +34,36 @@ pub struct QueueEntryDto {
     pub size: i64,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// Every delivery attempt so far, oldest first.
+    pub attempt_log: Vec<QueueAttemptDto>,
 }
 
-impl From<QueuedRecipient> for QueueEntryDto {
-    fn from(q: QueuedRecipient) -> Self {
+/// One delivery attempt.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct QueueAttemptDto {
+    pub at: DateTime<Utc>,
+    /// The state the attempt left the entry in (`deferred`, `delivered`,
+    /// `bounced`, `expired`).
+    pub status: String,
+    /// The mail host that answered; absent when none did (DNS failure,
+    /// no connection).
+    pub remote_host: Option<String>,
+    /// Its reply, or our own reason.
+    pub reply: String,
+}
+
+impl QueueEntryDto {
+    fn new(q: QueuedRecipient, attempts: &[Attempt]) -> Self {
+        let attempt_log = attempts
+            .iter()
+            .filter(|a| a.recipient_id == q.id)
+            .map(|a| QueueAttemptDto {
+                at: from_ms(a.at_ms),
+                status: a.status.clone(),
+                remote_host: a.remote_host.clone(),
+                reply: a.reply.clone(),
+            })
+            .collect();
         Self {
             id: q.id,
             message_id: q.queue_id,
@@ -51,19 +78,32 @@ impl From<QueuedRecipient> for QueueEntryDto {
             size: q.size,
             created_at: from_ms(q.created_at_ms),
             updated_at: from_ms(q.updated_at_ms),
+            attempt_log,
         }
     }
+}
+
+/// An entry with its attempts.
+async fn entry(state: &AppState, q: QueuedRecipient) -> ApiResult<QueueEntryDto> {
+    let attempts = state.store.queue_attempts(&[q.id]).await?;
+    Ok(QueueEntryDto::new(q, &attempts))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct QueueQuery {
-    /// Only entries in this state.
-    pub state: Option<String>,
+    /// Only entries in this state; without it, the waiting ones
+    /// (`scheduled`, `in_flight`, `deferred`).
+    pub status: Option<QueueStatus>,
+    /// Former name of `status` (deprecated; `status` wins when both are
+    /// given).
+    pub state: Option<QueueStatus>,
     /// Only entries for this recipient domain.
     pub domain: Option<String>,
     /// Only entries with this envelope sender.
     pub sender: Option<String>,
+    /// Only entries for this recipient address.
+    pub recipient: Option<String>,
     /// Page size, 1 to 500 (default 50).
     #[param(minimum = 1, maximum = 500)]
     pub limit: Option<u32>,
@@ -71,7 +111,30 @@ pub struct QueueQuery {
     pub cursor: Option<String>,
 }
 
-const STATES: [&str; 5] = ["scheduled", "in_flight", "deferred", "delivered", "bounced"];
+/// A queue entry's state.
+#[derive(Debug, Clone, Copy, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum QueueStatus {
+    Scheduled,
+    InFlight,
+    Deferred,
+    Delivered,
+    Bounced,
+    Expired,
+}
+
+impl QueueStatus {
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::Scheduled => queue::SCHEDULED,
+            Self::InFlight => queue::IN_FLIGHT,
+            Self::Deferred => queue::DEFERRED,
+            Self::Delivered => queue::DELIVERED,
+            Self::Bounced => queue::BOUNCED,
+            Self::Expired => queue::EXPIRED,
+        }
+    }
+}
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -80,7 +143,8 @@ pub fn router() -> Router<AppState> {
         .route("/queue/{id}/retry", post(retry_entry))
 }
 
-/// The outbound queue, newest first.
+/// The outbound queue, newest first: what is waiting, or with `status`
+/// one state, history included (kept `[outbound] history_days`).
 #[utoipa::path(get, path = "/v1/queue", tag = "queue", params(QueueQuery),
     security(("bearer" = [])),
     responses((status = 200, body = Paginated<QueueEntryDto>), (status = 400, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem)))]
@@ -91,24 +155,21 @@ pub async fn list_queue(
 ) -> ApiResult<axum::Json<Paginated<QueueEntryDto>>> {
     auth.require_admin()?;
     let limit = page_limit(q.limit)?;
-    if let Some(s) = &q.state
-        && !STATES.contains(&s.as_str())
-    {
-        return Err(ApiError::bad_request(format!(
-            "state must be one of {}",
-            STATES.join(", ")
-        )));
-    }
     let filter = QueueFilter {
-        status: q.state,
+        status: q.status.or(q.state).map(|s| s.as_str().to_string()),
         domain: q.domain.map(|d| d.to_ascii_lowercase()),
         sender: q.sender,
+        recipient: q.recipient,
     };
     let page = state
         .store
         .list_queue(&filter, q.cursor.as_deref(), limit)
         .await?;
-    Ok(axum::Json(Paginated::from_page(page, QueueEntryDto::from)))
+    let ids: Vec<i64> = page.items.iter().map(|q| q.id).collect();
+    let attempts = state.store.queue_attempts(&ids).await?;
+    Ok(axum::Json(Paginated::from_page(page, |q| {
+        QueueEntryDto::new(q, &attempts)
+    })))
 }
 
 /// One queue entry.
@@ -122,12 +183,12 @@ pub async fn get_entry(
     Path(id): Path<i64>,
 ) -> ApiResult<axum::Json<QueueEntryDto>> {
     auth.require_admin()?;
-    let entry = state
+    let found = state
         .store
         .queue_item(id)
         .await?
         .ok_or_else(|| ApiError::not_found(format!("queue entry {id} not found")))?;
-    Ok(axum::Json(entry.into()))
+    Ok(axum::Json(entry(&state, found).await?))
 }
 
 /// Remove an entry: it is not delivered and no bounce is sent.
@@ -150,12 +211,13 @@ pub async fn delete_entry(
     params(("id" = i64, Path, description = "Queue entry id")),
     security(("bearer" = [])),
     responses((status = 200, body = QueueEntryDto), (status = 401, body = Problem), (status = 403, body = Problem),
-        (status = 404, body = Problem), (status = 409, body = Problem, description = "Already delivered or bounced")))]
+        (status = 404, body = Problem), (status = 409, body = Problem, description = "Already delivered, bounced or expired")))]
 pub async fn retry_entry(
     State(state): State<AppState>,
     auth: Auth,
     Path(id): Path<i64>,
 ) -> ApiResult<axum::Json<QueueEntryDto>> {
     auth.require_admin()?;
-    Ok(axum::Json(state.store.retry_queue_item(id).await?.into()))
+    let retried = state.store.retry_queue_item(id).await?;
+    Ok(axum::Json(entry(&state, retried).await?))
 }

@@ -123,6 +123,8 @@ fn outcome(
     host: &str,
     tls: &Option<String>,
 ) -> RecipientOutcome {
+    // The host that answered, when one did (not for DNS failures).
+    let remote = Some(host.to_string()).filter(|h| !h.is_empty());
     if reply.is_positive() {
         return RecipientOutcome::Delivered {
             remote_host: host.to_string(),
@@ -133,14 +135,19 @@ fn outcome(
     if reply.is_permanent() {
         return RecipientOutcome::Bounced {
             reply: reply.line(),
+            remote_host: remote,
+            expired: false,
         };
     }
     match next_attempt(state, item) {
         Some(at) => RecipientOutcome::Deferred {
             reply: reply.line(),
             next_attempt_at_ms: at,
+            remote_host: remote,
         },
         None => RecipientOutcome::Bounced {
+            remote_host: remote,
+            expired: true,
             reply: format!(
                 "{} (gave up: in the queue longer than {} s)",
                 reply.line(),
@@ -248,8 +255,8 @@ async fn record(state: &AppState, item: &QueuedRecipient, outcome: &RecipientOut
         RecipientOutcome::Deferred { reply, .. } => {
             tracing::info!(queue_id = %item.queue_id, recipient = %item.recipient, %reply, "deferred")
         }
-        RecipientOutcome::Bounced { reply } => {
-            tracing::info!(queue_id = %item.queue_id, recipient = %item.recipient, %reply, "bounced")
+        RecipientOutcome::Bounced { reply, expired, .. } => {
+            tracing::info!(queue_id = %item.queue_id, recipient = %item.recipient, %reply, expired, "bounced")
         }
     }
 }

@@ -41,6 +41,7 @@ from .expected_record import ExpectedRecord
 from .freeze_request import FreezeRequest
 from .health import Health
 from .hijack_settings import HijackSettings
+from .inbound_screening import InboundScreening
 from .ip_blocked import IpBlocked
 from .ip_shield_entry import IpShieldEntry
 from .ip_shield_settings import IpShieldSettings
@@ -54,31 +55,20 @@ from .message_received import MessageReceived
 from .message_rejected import MessageRejected
 from .notification_settings import NotificationSettings
 from .paginated_account_dto import PaginatedAccountDto
-from .paginated_account_dto_items_item import PaginatedAccountDtoItemsItem
 from .paginated_alias_dto import PaginatedAliasDto
-from .paginated_alias_dto_items_item import PaginatedAliasDtoItemsItem
 from .paginated_attachment_link_dto import PaginatedAttachmentLinkDto
-from .paginated_attachment_link_dto_items_item import PaginatedAttachmentLinkDtoItemsItem
 from .paginated_auth_failure_dto import PaginatedAuthFailureDto
-from .paginated_auth_failure_dto_items_item import PaginatedAuthFailureDtoItemsItem
 from .paginated_delivery_attempt_dto import PaginatedDeliveryAttemptDto
-from .paginated_delivery_attempt_dto_items_item import PaginatedDeliveryAttemptDtoItemsItem
 from .paginated_dkim_key_dto import PaginatedDkimKeyDto
-from .paginated_dkim_key_dto_items_item import PaginatedDkimKeyDtoItemsItem
 from .paginated_dmarc_report import PaginatedDmarcReport
-from .paginated_dmarc_report_items_item import PaginatedDmarcReportItemsItem
-from .paginated_dmarc_report_items_item_report_type_0 import PaginatedDmarcReportItemsItemReportType0
 from .paginated_domain_dto import PaginatedDomainDto
-from .paginated_domain_dto_items_item import PaginatedDomainDtoItemsItem
 from .paginated_event_dto import PaginatedEventDto
-from .paginated_event_dto_items_item import PaginatedEventDtoItemsItem
-from .paginated_event_dto_items_item_data import PaginatedEventDtoItemsItemData
 from .paginated_queue_entry_dto import PaginatedQueueEntryDto
-from .paginated_queue_entry_dto_items_item import PaginatedQueueEntryDtoItemsItem
 from .paginated_webhook_dto import PaginatedWebhookDto
-from .paginated_webhook_dto_items_item import PaginatedWebhookDtoItemsItem
 from .problem import Problem
+from .queue_attempt_dto import QueueAttemptDto
 from .queue_entry_dto import QueueEntryDto
+from .queue_status import QueueStatus
 from .relay_settings import RelaySettings
 from .role import Role
 from .rotated_secret import RotatedSecret
@@ -140,6 +130,7 @@ __all__ = (
     "FreezeRequest",
     "Health",
     "HijackSettings",
+    "InboundScreening",
     "IpBlocked",
     "IpShieldEntry",
     "IpShieldSettings",
@@ -153,31 +144,20 @@ __all__ = (
     "MessageRejected",
     "NotificationSettings",
     "PaginatedAccountDto",
-    "PaginatedAccountDtoItemsItem",
     "PaginatedAliasDto",
-    "PaginatedAliasDtoItemsItem",
     "PaginatedAttachmentLinkDto",
-    "PaginatedAttachmentLinkDtoItemsItem",
     "PaginatedAuthFailureDto",
-    "PaginatedAuthFailureDtoItemsItem",
     "PaginatedDeliveryAttemptDto",
-    "PaginatedDeliveryAttemptDtoItemsItem",
     "PaginatedDkimKeyDto",
-    "PaginatedDkimKeyDtoItemsItem",
     "PaginatedDmarcReport",
-    "PaginatedDmarcReportItemsItem",
-    "PaginatedDmarcReportItemsItemReportType0",
     "PaginatedDomainDto",
-    "PaginatedDomainDtoItemsItem",
     "PaginatedEventDto",
-    "PaginatedEventDtoItemsItem",
-    "PaginatedEventDtoItemsItemData",
     "PaginatedQueueEntryDto",
-    "PaginatedQueueEntryDtoItemsItem",
     "PaginatedWebhookDto",
-    "PaginatedWebhookDtoItemsItem",
     "Problem",
+    "QueueAttemptDto",
     "QueueEntryDto",
+    "QueueStatus",
     "RelaySettings",
     "Role",
     "RotatedSecret",

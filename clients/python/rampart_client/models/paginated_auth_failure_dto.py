@@ -9,7 +9,7 @@ from attrs import field as _attrs_field
 from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
-    from ..models.paginated_auth_failure_dto_items_item import PaginatedAuthFailureDtoItemsItem
+    from ..models.auth_failure_dto import AuthFailureDto
 
 
 T = TypeVar("T", bound="PaginatedAuthFailureDto")
@@ -20,11 +20,11 @@ class PaginatedAuthFailureDto:
     """A page of a list and the cursor that continues it.
 
     Attributes:
-        items (list[PaginatedAuthFailureDtoItemsItem]):
+        items (list[AuthFailureDto]):
         next_cursor (None | str | Unset): Pass as `cursor` for the next page; `null` on the last page.
     """
 
-    items: list[PaginatedAuthFailureDtoItemsItem]
+    items: list[AuthFailureDto]
     next_cursor: None | str | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
@@ -54,13 +54,13 @@ class PaginatedAuthFailureDto:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.paginated_auth_failure_dto_items_item import PaginatedAuthFailureDtoItemsItem  # noqa: PLC0415
+        from ..models.auth_failure_dto import AuthFailureDto  # noqa: PLC0415
 
         d = dict(src_dict)
         items = []
         _items = d.pop("items")
         for items_item_data in _items:
-            items_item = PaginatedAuthFailureDtoItemsItem.from_dict(items_item_data)
+            items_item = AuthFailureDto.from_dict(items_item_data)
 
             items.append(items_item)
 

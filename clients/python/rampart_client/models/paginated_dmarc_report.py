@@ -9,7 +9,7 @@ from attrs import field as _attrs_field
 from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
-    from ..models.paginated_dmarc_report_items_item import PaginatedDmarcReportItemsItem
+    from ..models.dmarc_report import DmarcReport
 
 
 T = TypeVar("T", bound="PaginatedDmarcReport")
@@ -20,11 +20,11 @@ class PaginatedDmarcReport:
     """A page of a list and the cursor that continues it.
 
     Attributes:
-        items (list[PaginatedDmarcReportItemsItem]):
+        items (list[DmarcReport]):
         next_cursor (None | str | Unset): Pass as `cursor` for the next page; `null` on the last page.
     """
 
-    items: list[PaginatedDmarcReportItemsItem]
+    items: list[DmarcReport]
     next_cursor: None | str | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
@@ -54,13 +54,13 @@ class PaginatedDmarcReport:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.paginated_dmarc_report_items_item import PaginatedDmarcReportItemsItem  # noqa: PLC0415
+        from ..models.dmarc_report import DmarcReport  # noqa: PLC0415
 
         d = dict(src_dict)
         items = []
         _items = d.pop("items")
         for items_item_data in _items:
-            items_item = PaginatedDmarcReportItemsItem.from_dict(items_item_data)
+            items_item = DmarcReport.from_dict(items_item_data)
 
             items.append(items_item)
 

@@ -9,7 +9,7 @@ from attrs import field as _attrs_field
 from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
-    from ..models.paginated_domain_dto_items_item import PaginatedDomainDtoItemsItem
+    from ..models.domain_dto import DomainDto
 
 
 T = TypeVar("T", bound="PaginatedDomainDto")
@@ -20,11 +20,11 @@ class PaginatedDomainDto:
     """A page of a list and the cursor that continues it.
 
     Attributes:
-        items (list[PaginatedDomainDtoItemsItem]):
+        items (list[DomainDto]):
         next_cursor (None | str | Unset): Pass as `cursor` for the next page; `null` on the last page.
     """
 
-    items: list[PaginatedDomainDtoItemsItem]
+    items: list[DomainDto]
     next_cursor: None | str | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
@@ -54,13 +54,13 @@ class PaginatedDomainDto:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.paginated_domain_dto_items_item import PaginatedDomainDtoItemsItem  # noqa: PLC0415
+        from ..models.domain_dto import DomainDto  # noqa: PLC0415
 
         d = dict(src_dict)
         items = []
         _items = d.pop("items")
         for items_item_data in _items:
-            items_item = PaginatedDomainDtoItemsItem.from_dict(items_item_data)
+            items_item = DomainDto.from_dict(items_item_data)
 
             items.append(items_item)
 

@@ -2,12 +2,16 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Mapping
-from typing import Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 from ..types import UNSET, Unset
+
+if TYPE_CHECKING:
+    from ..models.queue_attempt_dto import QueueAttemptDto
+
 
 T = TypeVar("T", bound="QueueEntryDto")
 
@@ -16,6 +20,7 @@ T = TypeVar("T", bound="QueueEntryDto")
 class QueueEntryDto:
     """
     Attributes:
+        attempt_log (list[QueueAttemptDto]): Every delivery attempt so far, oldest first.
         attempts (int):
         created_at (datetime.datetime):
         domain (str):
@@ -25,12 +30,14 @@ class QueueEntryDto:
         recipient (str):
         sender (str): Envelope sender; empty for bounces.
         size (int):
-        status (str): `scheduled`, `in_flight`, `deferred`, `delivered` or `bounced`.
+        status (str): Waiting: `scheduled`, `in_flight`, `deferred`. History: `delivered`,
+            `bounced`, `expired` (given up after `[outbound] max_queue_seconds`).
         updated_at (datetime.datetime):
         last_reply (None | str | Unset):
         remote_host (None | str | Unset):
     """
 
+    attempt_log: list[QueueAttemptDto]
     attempts: int
     created_at: datetime.datetime
     domain: str
@@ -47,6 +54,11 @@ class QueueEntryDto:
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        attempt_log = []
+        for attempt_log_item_data in self.attempt_log:
+            attempt_log_item = attempt_log_item_data.to_dict()
+            attempt_log.append(attempt_log_item)
+
         attempts = self.attempts
 
         created_at = self.created_at.isoformat()
@@ -85,6 +97,7 @@ class QueueEntryDto:
         field_dict.update(self.additional_properties)
         field_dict.update(
             {
+                "attempt_log": attempt_log,
                 "attempts": attempts,
                 "created_at": created_at,
                 "domain": domain,
@@ -107,7 +120,16 @@ class QueueEntryDto:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        from ..models.queue_attempt_dto import QueueAttemptDto  # noqa: PLC0415
+
         d = dict(src_dict)
+        attempt_log = []
+        _attempt_log = d.pop("attempt_log")
+        for attempt_log_item_data in _attempt_log:
+            attempt_log_item = QueueAttemptDto.from_dict(attempt_log_item_data)
+
+            attempt_log.append(attempt_log_item)
+
         attempts = d.pop("attempts")
 
         created_at = datetime.datetime.fromisoformat(d.pop("created_at"))
@@ -149,6 +171,7 @@ class QueueEntryDto:
         remote_host = _parse_remote_host(d.pop("remote_host", UNSET))
 
         queue_entry_dto = cls(
+            attempt_log=attempt_log,
             attempts=attempts,
             created_at=created_at,
             domain=domain,

@@ -7,25 +7,40 @@ from ... import errors
 from ...client import AuthenticatedClient, Client
 from ...models.paginated_queue_entry_dto import PaginatedQueueEntryDto
 from ...models.problem import Problem
+from ...models.queue_status import QueueStatus
 from ...types import UNSET, Response, Unset
 
 
 def _get_kwargs(
     *,
-    state: str | Unset = UNSET,
+    status: QueueStatus | Unset = UNSET,
+    state: QueueStatus | Unset = UNSET,
     domain: str | Unset = UNSET,
     sender: str | Unset = UNSET,
+    recipient: str | Unset = UNSET,
     limit: int | Unset = UNSET,
     cursor: str | Unset = UNSET,
 ) -> dict[str, Any]:
 
     params: dict[str, Any] = {}
 
-    params["state"] = state
+    json_status: str | Unset = UNSET
+    if not isinstance(status, Unset):
+        json_status = status.value
+
+    params["status"] = json_status
+
+    json_state: str | Unset = UNSET
+    if not isinstance(state, Unset):
+        json_state = state.value
+
+    params["state"] = json_state
 
     params["domain"] = domain
 
     params["sender"] = sender
+
+    params["recipient"] = recipient
 
     params["limit"] = limit
 
@@ -85,18 +100,23 @@ def _build_response(
 def sync_detailed(
     *,
     client: AuthenticatedClient,
-    state: str | Unset = UNSET,
+    status: QueueStatus | Unset = UNSET,
+    state: QueueStatus | Unset = UNSET,
     domain: str | Unset = UNSET,
     sender: str | Unset = UNSET,
+    recipient: str | Unset = UNSET,
     limit: int | Unset = UNSET,
     cursor: str | Unset = UNSET,
 ) -> Response[PaginatedQueueEntryDto | Problem]:
-    """The outbound queue, newest first.
+    """The outbound queue, newest first: what is waiting, or with `status`
+    one state, history included (kept `[outbound] history_days`).
 
     Args:
-        state (str | Unset):
+        status (QueueStatus | Unset): A queue entry's state.
+        state (QueueStatus | Unset): A queue entry's state.
         domain (str | Unset):
         sender (str | Unset):
+        recipient (str | Unset):
         limit (int | Unset):
         cursor (str | Unset):
 
@@ -109,9 +129,11 @@ def sync_detailed(
     """
 
     kwargs = _get_kwargs(
+        status=status,
         state=state,
         domain=domain,
         sender=sender,
+        recipient=recipient,
         limit=limit,
         cursor=cursor,
     )
@@ -126,18 +148,23 @@ def sync_detailed(
 def sync(
     *,
     client: AuthenticatedClient,
-    state: str | Unset = UNSET,
+    status: QueueStatus | Unset = UNSET,
+    state: QueueStatus | Unset = UNSET,
     domain: str | Unset = UNSET,
     sender: str | Unset = UNSET,
+    recipient: str | Unset = UNSET,
     limit: int | Unset = UNSET,
     cursor: str | Unset = UNSET,
 ) -> PaginatedQueueEntryDto | Problem | None:
-    """The outbound queue, newest first.
+    """The outbound queue, newest first: what is waiting, or with `status`
+    one state, history included (kept `[outbound] history_days`).
 
     Args:
-        state (str | Unset):
+        status (QueueStatus | Unset): A queue entry's state.
+        state (QueueStatus | Unset): A queue entry's state.
         domain (str | Unset):
         sender (str | Unset):
+        recipient (str | Unset):
         limit (int | Unset):
         cursor (str | Unset):
 
@@ -151,9 +178,11 @@ def sync(
 
     return sync_detailed(
         client=client,
+        status=status,
         state=state,
         domain=domain,
         sender=sender,
+        recipient=recipient,
         limit=limit,
         cursor=cursor,
     ).parsed
@@ -162,18 +191,23 @@ def sync(
 async def asyncio_detailed(
     *,
     client: AuthenticatedClient,
-    state: str | Unset = UNSET,
+    status: QueueStatus | Unset = UNSET,
+    state: QueueStatus | Unset = UNSET,
     domain: str | Unset = UNSET,
     sender: str | Unset = UNSET,
+    recipient: str | Unset = UNSET,
     limit: int | Unset = UNSET,
     cursor: str | Unset = UNSET,
 ) -> Response[PaginatedQueueEntryDto | Problem]:
-    """The outbound queue, newest first.
+    """The outbound queue, newest first: what is waiting, or with `status`
+    one state, history included (kept `[outbound] history_days`).
 
     Args:
-        state (str | Unset):
+        status (QueueStatus | Unset): A queue entry's state.
+        state (QueueStatus | Unset): A queue entry's state.
         domain (str | Unset):
         sender (str | Unset):
+        recipient (str | Unset):
         limit (int | Unset):
         cursor (str | Unset):
 
@@ -186,9 +220,11 @@ async def asyncio_detailed(
     """
 
     kwargs = _get_kwargs(
+        status=status,
         state=state,
         domain=domain,
         sender=sender,
+        recipient=recipient,
         limit=limit,
         cursor=cursor,
     )
@@ -201,18 +237,23 @@ async def asyncio_detailed(
 async def asyncio(
     *,
     client: AuthenticatedClient,
-    state: str | Unset = UNSET,
+    status: QueueStatus | Unset = UNSET,
+    state: QueueStatus | Unset = UNSET,
     domain: str | Unset = UNSET,
     sender: str | Unset = UNSET,
+    recipient: str | Unset = UNSET,
     limit: int | Unset = UNSET,
     cursor: str | Unset = UNSET,
 ) -> PaginatedQueueEntryDto | Problem | None:
-    """The outbound queue, newest first.
+    """The outbound queue, newest first: what is waiting, or with `status`
+    one state, history included (kept `[outbound] history_days`).
 
     Args:
-        state (str | Unset):
+        status (QueueStatus | Unset): A queue entry's state.
+        state (QueueStatus | Unset): A queue entry's state.
         domain (str | Unset):
         sender (str | Unset):
+        recipient (str | Unset):
         limit (int | Unset):
         cursor (str | Unset):
 
@@ -227,9 +268,11 @@ async def asyncio(
     return (
         await asyncio_detailed(
             client=client,
+            status=status,
             state=state,
             domain=domain,
             sender=sender,
+            recipient=recipient,
             limit=limit,
             cursor=cursor,
         )

@@ -5,6 +5,7 @@ import httpx
 
 from ... import errors
 from ...client import AuthenticatedClient, Client
+from ...models.inbound_screening import InboundScreening
 from ...models.problem import Problem
 from ...types import Response
 
@@ -19,7 +20,14 @@ def _get_kwargs() -> dict[str, Any]:
     return _kwargs
 
 
-def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Problem | None:
+def _parse_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> InboundScreening | Problem | None:
+    if response.status_code == 200:
+        response_200 = InboundScreening.from_dict(response.json())
+
+        return response_200
+
     if response.status_code == 401:
         response_401 = Problem.from_dict(response.json())
 
@@ -36,7 +44,9 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
         return None
 
 
-def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Response[Problem]:
+def _build_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> Response[InboundScreening | Problem]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -48,7 +58,7 @@ def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Res
 def sync_detailed(
     *,
     client: AuthenticatedClient,
-) -> Response[Problem]:
+) -> Response[InboundScreening | Problem]:
     """Inbound sender checks: weights, thresholds and switches.
 
     Raises:
@@ -56,7 +66,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[Problem]
+        Response[InboundScreening | Problem]
     """
 
     kwargs = _get_kwargs()
@@ -71,7 +81,7 @@ def sync_detailed(
 def sync(
     *,
     client: AuthenticatedClient,
-) -> Problem | None:
+) -> InboundScreening | Problem | None:
     """Inbound sender checks: weights, thresholds and switches.
 
     Raises:
@@ -79,7 +89,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Problem
+        InboundScreening | Problem
     """
 
     return sync_detailed(
@@ -90,7 +100,7 @@ def sync(
 async def asyncio_detailed(
     *,
     client: AuthenticatedClient,
-) -> Response[Problem]:
+) -> Response[InboundScreening | Problem]:
     """Inbound sender checks: weights, thresholds and switches.
 
     Raises:
@@ -98,7 +108,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[Problem]
+        Response[InboundScreening | Problem]
     """
 
     kwargs = _get_kwargs()
@@ -111,7 +121,7 @@ async def asyncio_detailed(
 async def asyncio(
     *,
     client: AuthenticatedClient,
-) -> Problem | None:
+) -> InboundScreening | Problem | None:
     """Inbound sender checks: weights, thresholds and switches.
 
     Raises:
@@ -119,7 +129,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Problem
+        InboundScreening | Problem
     """
 
     return (

@@ -5,20 +5,20 @@ import httpx
 
 from ... import errors
 from ...client import AuthenticatedClient, Client
-from ...models.linking_settings import LinkingSettings
+from ...models.inbound_screening import InboundScreening
 from ...models.problem import Problem
 from ...types import Response
 
 
 def _get_kwargs(
     *,
-    body: LinkingSettings,
+    body: InboundScreening,
 ) -> dict[str, Any]:
     headers: dict[str, Any] = {}
 
     _kwargs: dict[str, Any] = {
         "method": "put",
-        "url": "/v1/settings/attachment-linking",
+        "url": "/v1/settings/inbound-screening",
     }
 
     _kwargs["json"] = body.to_dict()
@@ -31,9 +31,9 @@ def _get_kwargs(
 
 def _parse_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> LinkingSettings | Problem | None:
+) -> InboundScreening | Problem | None:
     if response.status_code == 200:
-        response_200 = LinkingSettings.from_dict(response.json())
+        response_200 = InboundScreening.from_dict(response.json())
 
         return response_200
 
@@ -75,7 +75,7 @@ def _parse_response(
 
 def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[LinkingSettings | Problem]:
+) -> Response[InboundScreening | Problem]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -87,20 +87,23 @@ def _build_response(
 def sync_detailed(
     *,
     client: AuthenticatedClient,
-    body: LinkingSettings,
-) -> Response[LinkingSettings | Problem]:
-    """Replace the attachment-linking settings.
+    body: InboundScreening,
+) -> Response[InboundScreening | Problem]:
+    """Replace the inbound sender-check settings. Missing fields take their
+    defaults.
 
     Args:
-        body (LinkingSettings): `/v1/settings/attachment-linking`: the server-wide switch and the
-            setting new accounts start with.
+        body (InboundScreening): `/v1/settings/inbound-screening`: what each finding weighs and
+            what a
+            score leads to. Applies to sessions that are neither authenticated nor
+            from a trusted network.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[LinkingSettings | Problem]
+        Response[InboundScreening | Problem]
     """
 
     kwargs = _get_kwargs(
@@ -117,20 +120,23 @@ def sync_detailed(
 def sync(
     *,
     client: AuthenticatedClient,
-    body: LinkingSettings,
-) -> LinkingSettings | Problem | None:
-    """Replace the attachment-linking settings.
+    body: InboundScreening,
+) -> InboundScreening | Problem | None:
+    """Replace the inbound sender-check settings. Missing fields take their
+    defaults.
 
     Args:
-        body (LinkingSettings): `/v1/settings/attachment-linking`: the server-wide switch and the
-            setting new accounts start with.
+        body (InboundScreening): `/v1/settings/inbound-screening`: what each finding weighs and
+            what a
+            score leads to. Applies to sessions that are neither authenticated nor
+            from a trusted network.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        LinkingSettings | Problem
+        InboundScreening | Problem
     """
 
     return sync_detailed(
@@ -142,20 +148,23 @@ def sync(
 async def asyncio_detailed(
     *,
     client: AuthenticatedClient,
-    body: LinkingSettings,
-) -> Response[LinkingSettings | Problem]:
-    """Replace the attachment-linking settings.
+    body: InboundScreening,
+) -> Response[InboundScreening | Problem]:
+    """Replace the inbound sender-check settings. Missing fields take their
+    defaults.
 
     Args:
-        body (LinkingSettings): `/v1/settings/attachment-linking`: the server-wide switch and the
-            setting new accounts start with.
+        body (InboundScreening): `/v1/settings/inbound-screening`: what each finding weighs and
+            what a
+            score leads to. Applies to sessions that are neither authenticated nor
+            from a trusted network.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[LinkingSettings | Problem]
+        Response[InboundScreening | Problem]
     """
 
     kwargs = _get_kwargs(
@@ -170,20 +179,23 @@ async def asyncio_detailed(
 async def asyncio(
     *,
     client: AuthenticatedClient,
-    body: LinkingSettings,
-) -> LinkingSettings | Problem | None:
-    """Replace the attachment-linking settings.
+    body: InboundScreening,
+) -> InboundScreening | Problem | None:
+    """Replace the inbound sender-check settings. Missing fields take their
+    defaults.
 
     Args:
-        body (LinkingSettings): `/v1/settings/attachment-linking`: the server-wide switch and the
-            setting new accounts start with.
+        body (InboundScreening): `/v1/settings/inbound-screening`: what each finding weighs and
+            what a
+            score leads to. Applies to sessions that are neither authenticated nor
+            from a trusted network.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        LinkingSettings | Problem
+        InboundScreening | Problem
     """
 
     return (
