@@ -294,11 +294,29 @@ fn tag<'a>(record: &'a str, key: &str) -> Option<&'a str> {
     })
 }
 
-/// Live lookups of everything `domain` should publish.
+/// Live lookups of everything `domain` should publish. The sections ask
+/// DNS independently, so they run at once: one resolver timeout, not one
+/// per record, when the resolver does not answer.
 pub async fn check(state: &AppState, domain: &str) -> StoreResult<Vec<DnsCheckResult>> {
     let host = state.config.hostname.clone();
+    let (mx, addresses, spf, dkim, dmarc, policies) = tokio::join!(
+        check_mx(state, domain, &host),
+        check_addresses(state, domain, &host),
+        check_spf(state, domain, &host),
+        check_dkim(state, domain, &host),
+        check_dmarc(state, domain, &host),
+        check_policies(state, domain, &host),
+    );
     let mut out = Vec::new();
+    for part in [mx, addresses, spf, dkim, dmarc, policies] {
+        out.extend(part?);
+    }
+    Ok(out)
+}
 
+/// MX: the domain points at us.
+async fn check_mx(state: &AppState, domain: &str, host: &str) -> StoreResult<Vec<DnsCheckResult>> {
+    let mut out = Vec::new();
     // MX
     match state
         .resolver
@@ -312,7 +330,7 @@ pub async fn check(state: &AppState, domain: &str) -> StoreResult<Vec<DnsCheckRe
                 .flat_map(|m| m.exchanges.iter())
                 .map(|e| e.trim_end_matches('.').to_ascii_lowercase())
                 .collect();
-            let ours = names.iter().any(|n| n.eq_ignore_ascii_case(&host));
+            let ours = names.iter().any(|n| n.eq_ignore_ascii_case(host));
             out.push(result(
                 "mx",
                 domain,
@@ -321,7 +339,7 @@ pub async fn check(state: &AppState, domain: &str) -> StoreResult<Vec<DnsCheckRe
                 } else {
                     CheckStatus::Mismatch
                 },
-                &host,
+                host,
                 names.join(", "),
                 format!("Point the MX record of {domain} at {host}."),
             ));
@@ -330,7 +348,7 @@ pub async fn check(state: &AppState, domain: &str) -> StoreResult<Vec<DnsCheckRe
             "mx",
             domain,
             CheckStatus::Missing,
-            &host,
+            host,
             "",
             format!("Publish `{domain}. MX 10 {host}.`"),
         )),
@@ -338,12 +356,22 @@ pub async fn check(state: &AppState, domain: &str) -> StoreResult<Vec<DnsCheckRe
             "mx",
             domain,
             CheckStatus::Error,
-            &host,
+            host,
             e.to_string(),
             "Retry; the lookup failed.",
         )),
     }
 
+    Ok(out)
+}
+
+/// Forward and reverse DNS of every public IP.
+async fn check_addresses(
+    state: &AppState,
+    _domain: &str,
+    host: &str,
+) -> StoreResult<Vec<DnsCheckResult>> {
+    let mut out = Vec::new();
     // Forward and reverse DNS of every public IP (one forward lookup).
     let found: Vec<IpAddr> = if state.config.public_ips.is_empty() {
         Vec::new()
@@ -359,7 +387,7 @@ pub async fn check(state: &AppState, domain: &str) -> StoreResult<Vec<DnsCheckRe
     for ip in &state.config.public_ips {
         out.push(result(
             "a",
-            &host,
+            host,
             if found.contains(ip) {
                 CheckStatus::Ok
             } else if found.is_empty() {
@@ -389,7 +417,7 @@ pub async fn check(state: &AppState, domain: &str) -> StoreResult<Vec<DnsCheckRe
                     .iter()
                     .map(|n| n.trim_end_matches('.').to_string())
                     .collect();
-                let names_us = names.iter().any(|n| n.eq_ignore_ascii_case(&host));
+                let names_us = names.iter().any(|n| n.eq_ignore_ascii_case(host));
                 // Forward-confirmed: the PTR name must resolve back to the IP.
                 let confirmed = names_us && found.contains(ip);
                 (
@@ -414,6 +442,12 @@ pub async fn check(state: &AppState, domain: &str) -> StoreResult<Vec<DnsCheckRe
         ));
     }
 
+    Ok(out)
+}
+
+/// SPF: exactly one record that lets every public IP send.
+async fn check_spf(state: &AppState, domain: &str, host: &str) -> StoreResult<Vec<DnsCheckResult>> {
+    let mut out = Vec::new();
     // SPF: exactly one record, and it lets every public IP send.
     let expected_spf = spf_value(state);
     match txt(state, domain).await {
@@ -437,7 +471,7 @@ pub async fn check(state: &AppState, domain: &str) -> StoreResult<Vec<DnsCheckRe
                     for ip in &state.config.public_ips {
                         let spf_out = state
                             .resolver
-                            .verify_spf(SpfParameters::verify_mail_from(*ip, &host, &host, &format!("postmaster@{domain}")))
+                            .verify_spf(SpfParameters::verify_mail_from(*ip, host, host, &format!("postmaster@{domain}")))
                             .await;
                         if spf_out.result() != SpfResult::Pass {
                             failing.push(format!("{ip}: {:?}", spf_out.result()));
@@ -474,6 +508,16 @@ pub async fn check(state: &AppState, domain: &str) -> StoreResult<Vec<DnsCheckRe
         )),
     }
 
+    Ok(out)
+}
+
+/// DKIM: every key published with its public key.
+async fn check_dkim(
+    state: &AppState,
+    domain: &str,
+    _host: &str,
+) -> StoreResult<Vec<DnsCheckResult>> {
+    let mut out = Vec::new();
     // DKIM: each key published with the same public key.
     let parsed = crate::address::Domain::parse(domain)
         .map_err(|e| crate::store::StoreError::Invalid(format!("{domain}: {e}")))?;
@@ -503,6 +547,16 @@ pub async fn check(state: &AppState, domain: &str) -> StoreResult<Vec<DnsCheckRe
         }
     }
 
+    Ok(out)
+}
+
+/// DMARC.
+async fn check_dmarc(
+    state: &AppState,
+    domain: &str,
+    _host: &str,
+) -> StoreResult<Vec<DnsCheckResult>> {
+    let mut out = Vec::new();
     // DMARC
     let dmarc_name = format!("_dmarc.{domain}");
     let expected_dmarc = dmarc_value(domain);
@@ -563,9 +617,19 @@ pub async fn check(state: &AppState, domain: &str) -> StoreResult<Vec<DnsCheckRe
         )),
     }
 
+    Ok(out)
+}
+
+/// MTA-STS and TLS-RPT.
+async fn check_policies(
+    state: &AppState,
+    domain: &str,
+    host: &str,
+) -> StoreResult<Vec<DnsCheckResult>> {
+    let mut out = Vec::new();
     // MTA-STS and TLS-RPT
     let sts_name = format!("_mta-sts.{domain}");
-    let expected_sts = format!("v=STSv1; id={}", mta_sts_id(&host));
+    let expected_sts = format!("v=STSv1; id={}", mta_sts_id(host));
     match txt(state, &sts_name).await {
         Ok(records) => {
             let found = records.iter().find(|r| r.starts_with("v=STSv1")).cloned();

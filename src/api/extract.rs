@@ -26,10 +26,48 @@ where
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        match axum::Json::<T>::from_request(req, state).await {
-            Ok(axum::Json(value)) => Ok(Self(value)),
-            Err(rejection) => Err(json_rejection(rejection)),
+        let mut value = match axum::Json::<serde_json::Value>::from_request(req, state).await {
+            Ok(axum::Json(value)) => value,
+            Err(rejection) => return Err(json_rejection(rejection)),
+        };
+        // A struct deserialises from an array too (fields by position);
+        // every body this API takes is an object.
+        if !value.is_object() {
+            return Err(ApiError::unprocessable("the body must be a JSON object"));
         }
+        integral_numbers(&mut value);
+        serde_path_to_error::deserialize(value)
+            .map(Self)
+            .map_err(|e| {
+                ApiError::unprocessable(format!(
+                    "Failed to deserialize the JSON body into the target type: {e}"
+                ))
+            })
+    }
+}
+
+/// JSON Schema counts `326.0` as an integer (a number with no fraction), so
+/// a body that sends it for an integer field is valid by the document;
+/// serde would refuse it for a `u32`. Such numbers become integers first
+/// (within 2^53, where a double holds every integer exactly).
+fn integral_numbers(value: &mut serde_json::Value) {
+    const EXACT: f64 = 9_007_199_254_740_992.0;
+    match value {
+        serde_json::Value::Number(n) => {
+            if let Some(f) = n.as_f64().filter(|_| n.is_f64())
+                && f.fract() == 0.0
+                && f.abs() <= EXACT
+            {
+                *n = if f >= 0.0 {
+                    (f as u64).into()
+                } else {
+                    (f as i64).into()
+                };
+            }
+        }
+        serde_json::Value::Array(items) => items.iter_mut().for_each(integral_numbers),
+        serde_json::Value::Object(fields) => fields.values_mut().for_each(integral_numbers),
+        _ => {}
     }
 }
 
@@ -84,7 +122,14 @@ where
         axum::extract::Path::<T>::from_request_parts(parts, state)
             .await
             .map(|p| Self(p.0))
-            .map_err(|r: PathRejection| ApiError::bad_request(r.body_text()))
+            .map_err(|r: PathRejection| match r {
+                // Named in the URL: a segment that cannot be an id names
+                // nothing (as `v1::path_address` does for addresses).
+                PathRejection::FailedToDeserializePathParams(e) => {
+                    ApiError::not_found(format!("no such resource: {}", e.body_text()))
+                }
+                other => ApiError::bad_request(other.body_text()),
+            })
     }
 }
 

@@ -145,7 +145,8 @@ impl Modify for BearerAuth {
 /// RFC 9457 problem document under `application/problem+json` (utoipa
 /// files them under `application/json`), and operations that read a JSON
 /// body or a query document the rejections of the extractors in front of
-/// them: 400 (malformed), 413 (over the body limit) and 415 (not JSON).
+/// them: 400 (malformed), 413 (over the body limit) and 415 (not JSON);
+/// operations with a query document 400.
 fn problem_responses(doc: &mut serde_json::Value) {
     let problem = serde_json::json!({
         "application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}
@@ -156,14 +157,19 @@ fn problem_responses(doc: &mut serde_json::Value) {
     for item in paths.values_mut().filter_map(|i| i.as_object_mut()) {
         for op in item.values_mut().filter_map(|o| o.as_object_mut()) {
             let has_body = op.contains_key("requestBody");
-            let has_query = op
-                .get("parameters")
-                .and_then(|p| p.as_array())
-                .is_some_and(|ps| ps.iter().any(|p| p["in"] == "query"));
+            let has_param = |place: &str| {
+                op.get("parameters")
+                    .and_then(|p| p.as_array())
+                    .is_some_and(|ps| ps.iter().any(|p| p["in"] == place))
+            };
+            let has_query = has_param("query");
             let Some(responses) = op.get_mut("responses").and_then(|r| r.as_object_mut()) else {
                 continue;
             };
             let mut added: Vec<(&str, &str)> = Vec::new();
+            // A blocked client address (failed-login screening, or an
+            // admin's block) gets 403 from every path (`refuse_blocked`).
+            added.push(("403", "Forbidden, or the client's address is blocked"));
             if has_body || has_query {
                 added.push(("400", "The request is malformed"));
             }
@@ -251,6 +257,173 @@ fn no_model_defaults(doc: &mut serde_json::Value) {
     }
 }
 
+/// RFC 5321 mailbox as `EmailAddress::parse` takes it (dot-atom local part
+/// of at most 64 octets, a domain of letters, digits and inner hyphens
+/// whose last label is no number); with `maxLength` 254.
+const ADDRESS_PATTERN: &str = "^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]{1,32}(\\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]{1,31})?@([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)+[A-Za-z]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$";
+/// A domain name as `Domain::parse` takes it; with `maxLength` 253.
+const DOMAIN_PATTERN: &str = "^([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*[A-Za-z]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.?$";
+const OCTET: &str = "(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])";
+const HEXTET: &str = "[0-9A-Fa-f]{1,4}";
+/// Text without control characters (`char::is_control`).
+const NO_CONTROLS: &str = "[^\\u0000-\\u001f\\u007f-\\u009f]";
+
+/// An IPv6 address in any RFC 4291 text form Rust parses and prints: full,
+/// `::`-compressed, and IPv4-mapped (`::ffff:192.0.2.1`).
+fn ipv6_pattern() -> String {
+    let h = HEXTET;
+    let v4 = format!("({OCTET}\\.){{3}}{OCTET}");
+    [
+        format!("({h}:){{7}}{h}"),
+        format!("({h}:){{1,7}}:"),
+        format!("({h}:){{1,6}}:{h}"),
+        format!("({h}:){{1,5}}(:{h}){{1,2}}"),
+        format!("({h}:){{1,4}}(:{h}){{1,3}}"),
+        format!("({h}:){{1,3}}(:{h}){{1,4}}"),
+        format!("({h}:){{1,2}}(:{h}){{1,5}}"),
+        format!("{h}:(:{h}){{1,6}}"),
+        format!(":((:{h}){{1,7}}|:)"),
+        format!("::[fF]{{4}}:{v4}"),
+    ]
+    .join("|")
+}
+
+/// An IPv4 or IPv6 address, with a prefix length when `prefix` is
+/// `Some(true)`, optionally when `None`.
+fn network_pattern(prefix: Option<bool>) -> String {
+    let v4 = format!("({OCTET}\\.){{3}}{OCTET}");
+    let v6 = format!("({})", ipv6_pattern());
+    let (p4, p6) = ("/(3[0-2]|[12]?[0-9])", "/(12[0-8]|1[01][0-9]|[1-9]?[0-9])");
+    let q = match prefix {
+        Some(true) => "",
+        None => "?",
+        Some(false) => unreachable!("addresses use formats"),
+    };
+    format!("^({v4}({p4}){q}|{v6}({p6}){q})$")
+}
+
+/// Constraints the server enforces on strings that utoipa cannot state
+/// from the Rust types: patterns for addresses, domains and networks,
+/// the event names a webhook takes, and an IP address of either family.
+fn string_constraints(doc: &mut serde_json::Value) {
+    let events: Vec<String> = doc
+        .pointer("/components/schemas/EventType/enum")
+        .and_then(|e| e.as_array())
+        .map(|e| {
+            e.iter()
+                .filter_map(|v| v.as_str())
+                .map(|v| v.replace('.', "\\."))
+                .collect()
+        })
+        .unwrap_or_default();
+    let event = format!("^(\\*|{})$", events.join("|"));
+    let address =
+        serde_json::json!({"type": "string", "maxLength": 254, "pattern": ADDRESS_PATTERN});
+    let domain = serde_json::json!({"type": "string", "maxLength": 253, "pattern": DOMAIN_PATTERN});
+    let cidr = serde_json::json!({"type": "string", "pattern": network_pattern(Some(true))});
+    let network = serde_json::json!({"type": "string", "pattern": network_pattern(None)});
+    let ip = serde_json::json!({"oneOf": [
+        {"type": "string", "format": "ipv4"},
+        {"type": "string", "format": "ipv6"}
+    ]});
+    let event = serde_json::json!({"type": "string", "pattern": event});
+    let password = serde_json::json!({
+        "type": "string",
+        "minLength": crate::auth::password::MIN_PASSWORD_LEN,
+        "maxLength": crate::auth::password::MAX_PASSWORD_LEN,
+        "pattern": format!("^{NO_CONTROLS}*$"),
+    });
+    let mail_from = serde_json::json!({
+        "type": "string",
+        "maxLength": 320,
+        "pattern": format!("^({NO_CONTROLS}*@{NO_CONTROLS}*)?$"),
+    });
+    let url = serde_json::json!({
+        "type": "string",
+        "format": "uri",
+        "maxLength": 2048,
+        "pattern": "^https?://",
+    });
+    // (schema, property, constraint, applies to the array's items)
+    let rules = [
+        ("CreateAccountRequest", "address", &address, false),
+        ("CreateAliasRequest", "address", &address, false),
+        ("CreateAliasRequest", "targets", &address, true),
+        ("NotificationSettings", "admin_addresses", &address, true),
+        ("HijackSettings", "exempt_accounts", &address, true),
+        ("IpShieldEntry", "domain", &domain, false),
+        ("IpShieldEntry", "networks", &cidr, true),
+        ("RelaySettings", "trusted_networks", &cidr, true),
+        ("ScreeningSettings", "never_block", &cidr, true),
+        ("BlockRequest", "network", &network, false),
+        ("SenderCheckRequest", "ip", &ip, false),
+        ("SenderCheckRequest", "mail_from", &mail_from, false),
+        ("CreateAccountRequest", "password", &password, false),
+        ("UpdateAccountRequest", "password", &password, false),
+        ("CreateWebhookRequest", "url", &url, false),
+        ("UpdateWebhookRequest", "url", &url, false),
+        ("CreateWebhookRequest", "events", &event, true),
+        ("UpdateWebhookRequest", "events", &event, true),
+    ];
+    // `DELETE /v1/blocked-ips/{network}`: the network as blocks list it.
+    if let Some(params) = doc.pointer_mut("/paths/~1v1~1blocked-ips~1{network}/delete/parameters")
+        && let Some(list) = params.as_array_mut()
+    {
+        for param in list.iter_mut().filter(|p| p["name"] == "network") {
+            param["schema"] = network.clone();
+        }
+    }
+    // (schema, array property, minItems, maxItems) as the handlers check.
+    let sizes = [
+        ("CreateAliasRequest", "targets", 1, Some(100)),
+        ("NotificationSettings", "admin_addresses", 0, Some(50)),
+        ("IpShieldEntry", "networks", 1, None),
+        ("CreateWebhookRequest", "events", 1, None),
+        ("UpdateWebhookRequest", "events", 1, None),
+    ];
+    for (schema, property, min, max) in sizes {
+        let path = format!("/components/schemas/{schema}/properties/{property}");
+        if let Some(target) = doc.pointer_mut(&path).and_then(|t| t.as_object_mut()) {
+            if min > 0 {
+                target.insert("minItems".into(), min.into());
+            }
+            if let Some(max) = max {
+                target.insert("maxItems".into(), max.into());
+            }
+        }
+    }
+    for (schema, property, constraint, items) in rules {
+        let path = format!("/components/schemas/{schema}/properties/{property}");
+        let Some(target) = doc.pointer_mut(&path).and_then(|t| t.as_object_mut()) else {
+            continue;
+        };
+        let description = target.get("description").cloned();
+        let place = if items {
+            target.get_mut("items").and_then(|i| i.as_object_mut())
+        } else {
+            Some(target)
+        };
+        if let Some(place) = place {
+            // An optional field stays nullable.
+            let nullable = place
+                .get("type")
+                .and_then(|t| t.as_array())
+                .is_some_and(|t| t.iter().any(|v| v == "null"));
+            place.remove("type");
+            place.remove("example");
+            if let Some(c) = constraint.as_object() {
+                place.extend(c.clone());
+            }
+            if nullable {
+                place.insert("type".into(), serde_json::json!(["string", "null"]));
+            }
+            if !items && let Some(d) = description {
+                place.insert("description".into(), d);
+            }
+        }
+    }
+}
+
 /// The document as pretty JSON with a trailing newline: the exact bytes
 /// committed at `openapi/openapi.json`.
 pub fn document_json() -> String {
@@ -260,6 +433,7 @@ pub fn document_json() -> String {
     problem_responses(&mut value);
     shared_list_items(&mut value);
     no_model_defaults(&mut value);
+    string_constraints(&mut value);
     if let Some(root) = value.as_object_mut() {
         root.insert("webhooks".into(), webhooks_section());
     }

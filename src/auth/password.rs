@@ -85,9 +85,9 @@ pub fn check_policy(password: &str) -> Result<(), String> {
             "password must be at least {MIN_PASSWORD_LEN} characters"
         ));
     }
-    if password.len() > MAX_PASSWORD_LEN {
+    if password.chars().count() > MAX_PASSWORD_LEN {
         return Err(format!(
-            "password must be at most {MAX_PASSWORD_LEN} octets"
+            "password must be at most {MAX_PASSWORD_LEN} characters"
         ));
     }
     if password.chars().any(char::is_control) {

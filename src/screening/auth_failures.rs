@@ -25,15 +25,15 @@ pub const SETTING: &str = "auth-failure-screening";
 pub struct ScreeningSettings {
     /// Block IPs (failures are recorded either way).
     pub enabled: bool,
-    #[schema(minimum = 1)]
+    #[schema(minimum = 1, maximum = 1000000)]
     pub max_failures: u32,
-    #[schema(minimum = 1)]
+    #[schema(minimum = 1, maximum = 2592000)]
     pub window_seconds: u32,
     /// First block; a repeat offender's next block lasts twice as long.
-    #[schema(minimum = 1)]
+    #[schema(minimum = 1, maximum = 31536000)]
     pub block_seconds: u32,
     /// Email the admins when one account reaches this many failures in the window.
-    #[schema(minimum = 1)]
+    #[schema(minimum = 1, maximum = 1000000)]
     pub notify_after_failures: u32,
     /// The same wrong password for the same user from the same IP counts once
     /// (a client retrying a stale password is not an attacker).

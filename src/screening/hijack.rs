@@ -22,9 +22,9 @@ pub const SETTING: &str = "hijack-detection";
 pub struct HijackSettings {
     pub enabled: bool,
     /// Messages allowed per window (unless the account has its own `sending_limit`).
-    #[schema(minimum = 1)]
+    #[schema(minimum = 1, maximum = 1000000)]
     pub max_messages: u32,
-    #[schema(minimum = 1)]
+    #[schema(minimum = 1, maximum = 2592000)]
     pub window_seconds: u32,
     /// Freeze the account when it goes over the limit.
     pub freeze_on_limit: bool,

@@ -36,8 +36,10 @@ pub struct InboundScreening {
     pub enabled: bool,
     pub weights: Weights,
     /// At or above this score the message is filed in Junk.
+    #[schema(minimum = 0, maximum = 1000)]
     pub junk_score: f64,
     /// At or above this score the message is refused at the end of DATA.
+    #[schema(minimum = 0, maximum = 1000)]
     pub reject_score: f64,
     /// Refuse mail from clients whose IP has no forward-confirmed PTR.
     pub reject_without_ptr: bool,
@@ -69,20 +71,32 @@ impl Default for InboundScreening {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct Weights {
+    #[schema(minimum = 0, maximum = 1000)]
     pub spf_fail: f64,
+    #[schema(minimum = 0, maximum = 1000)]
     pub spf_softfail: f64,
+    #[schema(minimum = 0, maximum = 1000)]
     pub spf_neutral: f64,
+    #[schema(minimum = 0, maximum = 1000)]
     pub spf_none: f64,
+    #[schema(minimum = 0, maximum = 1000)]
     pub spf_permerror: f64,
+    #[schema(minimum = 0, maximum = 1000)]
     pub spf_temperror: f64,
     /// Per failing DKIM signature (at most once per message).
+    #[schema(minimum = 0, maximum = 1000)]
     pub dkim_fail: f64,
+    #[schema(minimum = 0, maximum = 1000)]
     pub dkim_none: f64,
+    #[schema(minimum = 0, maximum = 1000)]
     pub dmarc_fail: f64,
     /// No PTR, or a PTR whose name does not resolve back to the client IP.
+    #[schema(minimum = 0, maximum = 1000)]
     pub ptr_missing: f64,
     /// HELO is our own name, or an IP literal that is not the client's.
+    #[schema(minimum = 0, maximum = 1000)]
     pub helo_invalid: f64,
+    #[schema(minimum = 0, maximum = 1000)]
     pub arc_fail: f64,
 }
 
@@ -111,6 +125,7 @@ impl Default for Weights {
 pub struct SenderCheckRequest {
     #[schema(value_type = String, example = "192.0.2.10")]
     pub ip: IpAddr,
+    #[schema(min_length = 1, max_length = 255, pattern = "\\S")]
     pub helo: String,
     /// Envelope sender; empty for the null reverse-path.
     #[serde(default)]

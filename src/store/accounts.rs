@@ -40,10 +40,10 @@ impl AccountStatus {
 #[serde(deny_unknown_fields)]
 pub struct SendingLimit {
     /// Messages allowed in one window.
-    #[schema(minimum = 1)]
+    #[schema(minimum = 1, maximum = 1000000)]
     pub max_messages: u32,
     /// Length of the sliding window, in seconds.
-    #[schema(minimum = 1)]
+    #[schema(minimum = 1, maximum = 2592000)]
     pub window_seconds: u32,
 }
 
@@ -53,9 +53,10 @@ pub struct SendingLimit {
 pub struct AttachmentLinking {
     pub enabled: bool,
     /// Attachments at or above this size are replaced by a link.
+    #[schema(maximum = 1073741824)]
     pub min_size_bytes: u64,
     /// Links and their files are removed this many days after sending.
-    #[schema(minimum = 1)]
+    #[schema(minimum = 1, maximum = 3650)]
     pub expires_after_days: u32,
     /// Also replace large attachments of mail this account receives by
     /// links (in its stored copy), with the same size and expiry.

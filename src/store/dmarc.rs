@@ -145,7 +145,7 @@ impl Store {
         cursor: Option<&str>,
         limit: usize,
     ) -> StoreResult<Page<DmarcReport>> {
-        let before = match cursor {
+        let before = match cursor.filter(|c| !c.is_empty()) {
             Some(c) => decode_id_cursor(c)?,
             None => i64::MAX,
         };

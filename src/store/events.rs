@@ -47,7 +47,7 @@ impl Store {
         cursor: Option<&str>,
         limit: usize,
     ) -> StoreResult<Page<Event>> {
-        let after: i64 = match cursor {
+        let after: i64 = match cursor.filter(|c| !c.is_empty()) {
             Some(c) => decode_id_cursor(c)?,
             None => 0,
         };

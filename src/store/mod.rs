@@ -323,25 +323,61 @@ pub fn is_unique_violation(e: &sqlx::Error) -> bool {
     matches!(e, sqlx::Error::Database(d) if d.is_unique_violation())
 }
 
-/// Opaque pagination cursors: the sort key of the last item returned,
-/// URL-safe base64 so that clients treat it as a token and not a value.
+/// Opaque pagination cursors: the sort key of the last item returned. An
+/// id is sent as its digits (`^[0-9]{0,18}$` in the document, so any
+/// value a client can form is a position); other keys as URL-safe base64
+/// (`^[A-Za-z0-9_-]*$`), which also decodes whatever matches that pattern.
+/// An empty cursor is no cursor.
 pub fn encode_cursor(key: &str) -> String {
+    if is_digits(key) {
+        return key.to_string();
+    }
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(key)
 }
 
-pub fn decode_cursor(cursor: &str) -> StoreResult<String> {
-    base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .decode(cursor)
-        .ok()
-        .and_then(|b| String::from_utf8(b).ok())
-        .ok_or(StoreError::BadCursor)
+fn is_digits(s: &str) -> bool {
+    !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit())
 }
 
-/// A cursor over numeric ids (events, webhooks, attempts).
-pub fn decode_id_cursor(cursor: &str) -> StoreResult<i64> {
-    decode_cursor(cursor)?
-        .parse()
+/// The key of a cursor over names (domains, addresses).
+pub fn decode_cursor(cursor: &str) -> StoreResult<String> {
+    if is_digits(cursor) {
+        return Ok(cursor.to_string());
+    }
+    if !cursor
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    {
+        return Err(StoreError::BadCursor);
+    }
+    // One character past a whole number of octets carries no octet.
+    let usable = if cursor.len() % 4 == 1 {
+        &cursor[..cursor.len() - 1]
+    } else {
+        cursor
+    };
+    use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
+    const LENIENT: GeneralPurpose = GeneralPurpose::new(
+        &base64::alphabet::URL_SAFE,
+        GeneralPurposeConfig::new()
+            .with_decode_allow_trailing_bits(true)
+            .with_decode_padding_mode(DecodePaddingMode::RequireNone),
+    );
+    LENIENT
+        .decode(usable)
+        .map(|b| String::from_utf8_lossy(&b).into_owned())
         .map_err(|_| StoreError::BadCursor)
+}
+
+/// A cursor over numeric ids (events, webhooks, queue, ...); base64 of the
+/// digits, as cursors were first issued, is still read.
+pub fn decode_id_cursor(cursor: &str) -> StoreResult<i64> {
+    let digits = if is_digits(cursor) {
+        cursor.to_string()
+    } else {
+        decode_cursor(cursor)?
+    };
+    digits.parse().map_err(|_| StoreError::BadCursor)
 }
 
 /// A page of results and the cursor for the next one.

@@ -321,7 +321,7 @@ impl Store {
         cursor: Option<&str>,
         limit: usize,
     ) -> StoreResult<Page<QueuedRecipient>> {
-        let before = match cursor {
+        let before = match cursor.filter(|c| !c.is_empty()) {
             Some(c) => decode_id_cursor(c)?,
             None => i64::MAX,
         };

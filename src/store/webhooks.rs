@@ -214,7 +214,7 @@ impl Store {
         cursor: Option<&str>,
         limit: usize,
     ) -> StoreResult<Page<Webhook>> {
-        let after: i64 = match cursor {
+        let after: i64 = match cursor.filter(|c| !c.is_empty()) {
             Some(c) => decode_id_cursor(c)?,
             None => 0,
         };
@@ -466,7 +466,7 @@ impl Store {
         cursor: Option<&str>,
         limit: usize,
     ) -> StoreResult<Page<Attempt>> {
-        let before: i64 = match cursor {
+        let before: i64 = match cursor.filter(|c| !c.is_empty()) {
             Some(c) => decode_id_cursor(c)?,
             None => i64::MAX,
         };

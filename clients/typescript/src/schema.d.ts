@@ -1264,7 +1264,7 @@ export interface components {
             reason?: string | null;
             /**
              * Format: int32
-             * @description How long; default one day.
+             * @description How long; default one day, at most a year.
              */
             seconds?: number | null;
         };
@@ -1349,7 +1349,10 @@ export interface components {
             description?: string | null;
             /** @description Event types, or `["*"]` for all. */
             events: string[];
-            /** @description http(s) URL that receives the POSTs. */
+            /**
+             * Format: uri
+             * @description http(s) URL that receives the POSTs.
+             */
             url: string;
         };
         /** @description A new subscription, with its secret: shown this once. */
@@ -1917,7 +1920,6 @@ export interface components {
         /** @description What the message is checked as. */
         SenderCheckRequest: {
             helo: string;
-            /** @example 192.0.2.10 */
             ip: string;
             /** @description Envelope sender; empty for the null reverse-path. */
             mail_from?: string;
@@ -1989,6 +1991,7 @@ export interface components {
             /** @description Re-enabling a disabled subscription resumes its pending deliveries. */
             enabled?: boolean | null;
             events?: string[] | null;
+            /** Format: uri */
             url?: string | null;
         };
         /**
@@ -2116,6 +2119,15 @@ export interface operations {
                     "text/plain": string;
                 };
             };
+            /** @description Forbidden, or the client's address is blocked */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description The host is not mta-sts.<one of our domains> */
             404: {
                 headers: {
@@ -2158,6 +2170,15 @@ export interface operations {
                 };
                 content: {
                     "application/octet-stream": number[];
+                };
+            };
+            /** @description Forbidden, or the client's address is blocked */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             404: {
@@ -2222,6 +2243,15 @@ export interface operations {
                 };
                 content?: never;
             };
+            /** @description Forbidden, or the client's address is blocked */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -2272,6 +2302,15 @@ export interface operations {
                     "application/json": components["schemas"]["Health"];
                 };
             };
+            /** @description Forbidden, or the client's address is blocked */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -2298,6 +2337,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": unknown;
+                };
+            };
+            /** @description Forbidden, or the client's address is blocked */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -3067,6 +3115,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Forbidden, or the client's address is blocked */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -3098,6 +3155,15 @@ export interface operations {
                 };
             };
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden, or the client's address is blocked */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4020,13 +4086,14 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description JSON, or text/plain with format=zone */
+            /** @description JSON, or with format=zone a zone-file snippet */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["DnsRecords"];
+                    "text/plain": string;
                 };
             };
             400: {
@@ -4067,7 +4134,7 @@ export interface operations {
         parameters: {
             query?: {
                 /** @description Only events of this type, e.g. `account.created`. */
-                type?: string;
+                type?: components["schemas"]["EventType"];
                 /** @description Only events about this account. */
                 account?: string;
                 /** @description Only events at or after this time (RFC 3339). */

@@ -117,6 +117,7 @@ pub struct ListQuery {
     #[param(minimum = 1, maximum = 500)]
     pub limit: Option<u32>,
     /// `next_cursor` of the previous page.
+    #[param(pattern = "^[A-Za-z0-9_-]{0,1024}$")]
     pub cursor: Option<String>,
 }
 
@@ -154,10 +155,11 @@ fn check_quota(quota: Option<u64>) -> ApiResult<Option<i64>> {
 
 fn check_limit(limit: &Option<SendingLimit>) -> ApiResult<()> {
     if let Some(l) = limit {
-        if l.max_messages == 0 {
-            return Err(ApiError::unprocessable(
-                "sending_limit.max_messages must be at least 1",
-            ));
+        let most = super::screening::MAX_COUNT;
+        if !(1..=most).contains(&l.max_messages) {
+            return Err(ApiError::unprocessable(format!(
+                "sending_limit.max_messages must be between 1 and {most}"
+            )));
         }
         if l.window_seconds == 0 || l.window_seconds > MAX_WINDOW_SECONDS {
             return Err(ApiError::unprocessable(format!(
@@ -168,12 +170,21 @@ fn check_limit(limit: &Option<SendingLimit>) -> ApiResult<()> {
     Ok(())
 }
 
-fn check_linking(linking: &Option<AttachmentLinking>) -> ApiResult<()> {
-    if let Some(l) = linking
-        && (l.expires_after_days == 0 || l.expires_after_days > MAX_EXPIRY_DAYS)
-    {
+/// Attachments this large are linked at the most (1 GiB).
+const MAX_LINK_SIZE: u64 = 1 << 30;
+
+pub(crate) fn check_linking(linking: &Option<AttachmentLinking>) -> ApiResult<()> {
+    let Some(l) = linking else {
+        return Ok(());
+    };
+    if l.expires_after_days == 0 || l.expires_after_days > MAX_EXPIRY_DAYS {
         return Err(ApiError::unprocessable(format!(
             "attachment_linking.expires_after_days must be between 1 and {MAX_EXPIRY_DAYS}"
+        )));
+    }
+    if l.min_size_bytes > MAX_LINK_SIZE {
+        return Err(ApiError::unprocessable(format!(
+            "attachment_linking.min_size_bytes must be at most {MAX_LINK_SIZE}"
         )));
     }
     Ok(())
@@ -235,16 +246,14 @@ pub async fn list_accounts(
     Query(q): Query<ListQuery>,
 ) -> ApiResult<axum::Json<Paginated<AccountDto>>> {
     let limit = page_limit(q.limit)?;
-    let domain = match (auth.role(), q.domain.as_deref()) {
-        (Role::User, _) => return Err(ApiError::forbidden("a user token cannot list accounts")),
-        (Role::Admin, None) => None,
-        (Role::DomainAdmin, None) => auth.domain_scope().map(path_domain).transpose()?,
-        (_, Some(d)) => {
-            let d = crate::address::Domain::parse(d)
-                .map_err(|e| ApiError::bad_request(format!("domain: {e}")))?;
-            auth.require_domain(d.as_str())?;
-            Some(d)
-        }
+    super::check_cursor(q.cursor.as_deref(), false)?;
+    if auth.role() == Role::User {
+        return Err(ApiError::forbidden("a user token cannot list accounts"));
+    }
+    let domain = match super::domain_filter(&auth, q.domain.as_deref())? {
+        super::Filter::Nothing => return Ok(super::empty_page()),
+        super::Filter::Only(d) => Some(d),
+        super::Filter::All => auth.domain_scope().map(path_domain).transpose()?,
     };
     let page = state
         .store

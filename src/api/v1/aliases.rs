@@ -57,6 +57,7 @@ pub struct ListQuery {
     #[param(minimum = 1, maximum = 500)]
     pub limit: Option<u32>,
     /// `next_cursor` of the previous page.
+    #[param(pattern = "^[A-Za-z0-9_-]{0,1024}$")]
     pub cursor: Option<String>,
 }
 
@@ -104,16 +105,14 @@ pub async fn list_aliases(
     Query(q): Query<ListQuery>,
 ) -> ApiResult<axum::Json<Paginated<AliasDto>>> {
     let limit = page_limit(q.limit)?;
-    let domain = match (auth.role(), q.domain.as_deref()) {
-        (Role::User, _) => return Err(ApiError::forbidden("a user token cannot list aliases")),
-        (Role::Admin, None) => None,
-        (Role::DomainAdmin, None) => auth.domain_scope().map(path_domain).transpose()?,
-        (_, Some(d)) => {
-            let d = crate::address::Domain::parse(d)
-                .map_err(|e| ApiError::bad_request(format!("domain: {e}")))?;
-            auth.require_domain(d.as_str())?;
-            Some(d)
-        }
+    super::check_cursor(q.cursor.as_deref(), false)?;
+    if auth.role() == Role::User {
+        return Err(ApiError::forbidden("a user token cannot list aliases"));
+    }
+    let domain = match super::domain_filter(&auth, q.domain.as_deref())? {
+        super::Filter::Nothing => return Ok(super::empty_page()),
+        super::Filter::Only(d) => Some(d),
+        super::Filter::All => auth.domain_scope().map(path_domain).transpose()?,
     };
     let page = state
         .store

@@ -59,6 +59,7 @@ pub struct LinkQuery {
     pub account: Option<String>,
     #[param(minimum = 1, maximum = 500)]
     pub limit: Option<u32>,
+    #[param(pattern = "^[0-9]{0,18}$")]
     pub cursor: Option<String>,
 }
 
@@ -81,15 +82,15 @@ pub async fn list_links(
     Query(q): Query<LinkQuery>,
 ) -> ApiResult<axum::Json<Paginated<AttachmentLinkDto>>> {
     let limit = page_limit(q.limit)?;
-    let account = match (&q.account, auth.role()) {
-        (Some(a), _) => {
-            let address = EmailAddress::parse(a)
-                .map_err(|e| ApiError::bad_request(format!("account: {e}")))?;
-            auth.require_account(&address)?;
-            Some(address.to_string())
-        }
-        (None, Role::User) => auth.0.account.clone(),
-        (None, _) => None,
+    super::check_cursor(q.cursor.as_deref(), true)?;
+    let account = match (
+        super::account_filter(&auth, q.account.as_deref())?,
+        auth.role(),
+    ) {
+        (super::Filter::Nothing, _) => return Ok(super::empty_page()),
+        (super::Filter::Only(address), _) => Some(address.to_string()),
+        (super::Filter::All, Role::User) => auth.0.account.clone(),
+        (super::Filter::All, _) => None,
     };
     let domain = if auth.role() == Role::DomainAdmin {
         auth.domain_scope()
@@ -162,11 +163,9 @@ pub async fn put_settings(
     Json(req): Json<LinkingSettings>,
 ) -> ApiResult<axum::Json<LinkingSettings>> {
     auth.require_admin()?;
-    if req.new_account_default.expires_after_days == 0 {
-        return Err(ApiError::unprocessable(
-            "new_account_default.expires_after_days must be at least 1",
-        ));
-    }
+    // The same bounds as an account's own (PATCH would refuse what new
+    // accounts inherit otherwise).
+    super::accounts::check_linking(&Some(req.new_account_default))?;
     state.store.put_setting(SETTING, &req).await?;
     Ok(axum::Json(req))
 }

@@ -23,10 +23,11 @@ use crate::store::from_ms;
 pub struct CreateDkimKeyRequest {
     /// DNS label; default `r<YYYYMMDD>`.
     #[serde(default)]
+    #[schema(pattern = "^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$")]
     pub selector: Option<String>,
     /// `ed25519` or `rsa-2048` (default; the one every receiver verifies).
     #[serde(default)]
-    #[schema(example = "rsa-2048")]
+    #[schema(example = "rsa-2048", pattern = "^(ed25519|rsa-2048)$")]
     pub algorithm: Option<String>,
 }
 
@@ -137,6 +138,7 @@ pub async fn list_keys(
     let domain = path_domain(&name)?;
     auth.require_domain(domain.as_str())?;
     let limit = crate::api::page_limit(q.limit)?;
+    super::check_cursor(q.cursor.as_deref(), false)?;
     state.store.domain(&domain).await?;
     let mut keys: Vec<DkimKeyDto> = state
         .store
@@ -169,6 +171,7 @@ pub struct KeysQuery {
     #[param(minimum = 1, maximum = 500)]
     pub limit: Option<u32>,
     /// `next_cursor` of the previous page.
+    #[param(pattern = "^[A-Za-z0-9_-]{0,1024}$")]
     pub cursor: Option<String>,
 }
 

@@ -21,6 +21,7 @@ pub struct ReportQuery {
     pub domain: Option<String>,
     #[param(minimum = 1, maximum = 500)]
     pub limit: Option<u32>,
+    #[param(pattern = "^[0-9]{0,18}$")]
     pub cursor: Option<String>,
 }
 
@@ -41,9 +42,11 @@ pub async fn list_reports(
 ) -> ApiResult<axum::Json<Paginated<DmarcReport>>> {
     auth.require_admin()?;
     let limit = page_limit(q.limit)?;
-    let domain = match &q.domain {
-        Some(d) => Some(super::parse_domain(d)?.to_string()),
-        None => None,
+    super::check_cursor(q.cursor.as_deref(), true)?;
+    let domain = match super::domain_filter(&auth, q.domain.as_deref())? {
+        super::Filter::All => None,
+        super::Filter::Only(d) => Some(d.to_string()),
+        super::Filter::Nothing => return Ok(super::empty_page()),
     };
     let page = state
         .store

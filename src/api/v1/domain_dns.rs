@@ -20,6 +20,7 @@ use crate::domain_dns::{self, CheckStatus, DnsCheckResult, ExpectedRecord};
 #[into_params(parameter_in = Query)]
 pub struct RecordsQuery {
     /// `json` (default) or `zone` for a zone-file snippet (text/plain).
+    #[param(pattern = "^(json|zone)$")]
     pub format: Option<String>,
 }
 
@@ -53,7 +54,8 @@ pub fn well_known() -> Router<AppState> {
 #[utoipa::path(get, path = "/v1/domains/{name}/dns-records", tag = "domains",
     params(("name" = String, Path, description = "Domain name"), RecordsQuery),
     security(("bearer" = [])),
-    responses((status = 200, body = DnsRecords, description = "JSON, or text/plain with format=zone"),
+    responses((status = 200, description = "JSON, or with format=zone a zone-file snippet",
+            content((DnsRecords = "application/json"), (String = "text/plain"))),
         (status = 400, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem)))]
 pub async fn dns_records(
     State(state): State<AppState>,

@@ -20,6 +20,10 @@ use crate::store::from_ms;
 #[serde(deny_unknown_fields)]
 pub struct CreateDomainRequest {
     /// The domain name; stored in lower case.
+    #[schema(
+        max_length = 253,
+        pattern = "^([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*[A-Za-z]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.?$"
+    )]
     pub name: String,
 }
 
@@ -47,6 +51,7 @@ pub struct ListQuery {
     #[param(minimum = 1, maximum = 500)]
     pub limit: Option<u32>,
     /// `next_cursor` of the previous page.
+    #[param(pattern = "^[A-Za-z0-9_-]{0,1024}$")]
     pub cursor: Option<String>,
 }
 

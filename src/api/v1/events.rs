@@ -8,7 +8,6 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::path_domain;
-use crate::address::EmailAddress;
 use crate::api::error::{ApiError, ApiResult, Problem};
 use crate::api::extract::{Auth, Query};
 use crate::api::{Paginated, page_limit};
@@ -51,16 +50,18 @@ impl From<Event> for EventDto {
 pub struct EventQuery {
     /// Only events of this type, e.g. `account.created`.
     #[serde(rename = "type")]
-    #[param(rename = "type")]
+    #[param(rename = "type", value_type = Option<EventType>)]
     pub kind: Option<String>,
     /// Only events about this account.
     pub account: Option<String>,
     /// Only events at or after this time (RFC 3339).
+    #[param(format = DateTime)]
     pub since: Option<String>,
     /// Page size, 1 to 500 (default 50).
     #[param(minimum = 1, maximum = 500)]
     pub limit: Option<u32>,
     /// `next_cursor` of the previous page.
+    #[param(pattern = "^[0-9]{0,18}$")]
     pub cursor: Option<String>,
 }
 
@@ -78,6 +79,7 @@ pub async fn list_events(
     Query(q): Query<EventQuery>,
 ) -> ApiResult<axum::Json<Paginated<EventDto>>> {
     let limit = page_limit(q.limit)?;
+    super::check_cursor(q.cursor.as_deref(), true)?;
     let kind = match q.kind.as_deref() {
         None => None,
         Some(k) => Some(
@@ -87,14 +89,10 @@ pub async fn list_events(
                 .to_string(),
         ),
     };
-    let account = match q.account.as_deref() {
-        None => None,
-        Some(a) => {
-            let a = EmailAddress::parse(a)
-                .map_err(|e| ApiError::bad_request(format!("account: {e}")))?;
-            auth.require_account(&a)?;
-            Some(a.to_string())
-        }
+    let account = match super::account_filter(&auth, q.account.as_deref())? {
+        super::Filter::All => None,
+        super::Filter::Only(a) => Some(a.to_string()),
+        super::Filter::Nothing => return Ok(super::empty_page()),
     };
     let since_ms = match q.since.as_deref() {
         None => None,

@@ -21,6 +21,10 @@ use crate::store::from_ms;
 use crate::store::screening::{AuthFailure, AuthFailureFilter, BlockedIp};
 
 const MAX_WINDOW: u32 = 30 * 24 * 3600;
+/// Counts (messages, failures) a setting may name.
+pub(crate) const MAX_COUNT: u32 = 1_000_000;
+/// A block lasts at most a year.
+const MAX_BLOCK: u32 = 365 * 24 * 3600;
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct AuthFailureDto {
@@ -54,9 +58,11 @@ pub struct AuthFailureQuery {
     pub ip: Option<String>,
     pub protocol: Option<String>,
     /// RFC 3339.
+    #[param(format = DateTime)]
     pub since: Option<String>,
     #[param(minimum = 1, maximum = 500)]
     pub limit: Option<u32>,
+    #[param(pattern = "^[0-9]{0,18}$")]
     pub cursor: Option<String>,
 }
 
@@ -90,8 +96,9 @@ impl From<BlockedIp> for BlockedIpDto {
 pub struct BlockRequest {
     /// An address or CIDR network, e.g. `198.51.100.0/24`.
     pub network: String,
-    /// How long; default one day.
+    /// How long; default one day, at most a year.
     #[serde(default)]
+    #[schema(minimum = 1, maximum = 31536000)]
     pub seconds: Option<u32>,
     #[serde(default)]
     pub reason: Option<String>,
@@ -137,9 +144,12 @@ pub async fn put_hijack(
     Json(mut req): Json<HijackSettings>,
 ) -> ApiResult<axum::Json<HijackSettings>> {
     auth.require_admin()?;
-    if req.max_messages == 0 || req.window_seconds == 0 || req.window_seconds > MAX_WINDOW {
+    if !(1..=MAX_COUNT).contains(&req.max_messages)
+        || req.window_seconds == 0
+        || req.window_seconds > MAX_WINDOW
+    {
         return Err(ApiError::unprocessable(format!(
-            "max_messages must be at least 1 and window_seconds between 1 and {MAX_WINDOW}"
+            "max_messages must be between 1 and {MAX_COUNT} and window_seconds between 1 and {MAX_WINDOW}"
         )));
     }
     let mut exempt = Vec::with_capacity(req.exempt_accounts.len());
@@ -173,10 +183,13 @@ pub async fn put_screening(
     Json(mut req): Json<ScreeningSettings>,
 ) -> ApiResult<axum::Json<ScreeningSettings>> {
     auth.require_admin()?;
-    if req.max_failures == 0 || req.notify_after_failures == 0 || req.block_seconds == 0 {
-        return Err(ApiError::unprocessable(
-            "max_failures, notify_after_failures and block_seconds must be at least 1",
-        ));
+    if !(1..=MAX_COUNT).contains(&req.max_failures)
+        || !(1..=MAX_COUNT).contains(&req.notify_after_failures)
+        || !(1..=MAX_BLOCK).contains(&req.block_seconds)
+    {
+        return Err(ApiError::unprocessable(format!(
+            "max_failures and notify_after_failures must be between 1 and {MAX_COUNT}, block_seconds between 1 and {MAX_BLOCK}"
+        )));
     }
     if req.window_seconds == 0 || req.window_seconds > MAX_WINDOW {
         return Err(ApiError::unprocessable(format!(
@@ -200,15 +213,17 @@ pub async fn list_failures(
     Query(q): Query<AuthFailureQuery>,
 ) -> ApiResult<axum::Json<Paginated<AuthFailureDto>>> {
     let limit = page_limit(q.limit)?;
-    let username = match (&q.account, auth.role()) {
-        (Some(a), _) => {
-            let address = crate::address::EmailAddress::parse(a)
-                .map_err(|e| ApiError::bad_request(format!("account: {e}")))?;
-            auth.require_account(&address)?;
-            Some(a.clone())
-        }
-        (None, crate::auth::token::Role::Admin) => None,
-        (None, _) => {
+    super::check_cursor(q.cursor.as_deref(), true)?;
+    // Failed logins keep the username as typed, address or not: an admin
+    // may look up any of them.
+    let username = match (
+        super::account_filter(&auth, q.account.as_deref())?,
+        auth.role(),
+    ) {
+        (super::Filter::Only(_), _) => q.account.as_deref().map(|a| a.trim().to_string()),
+        (super::Filter::Nothing, _) => q.account.clone(),
+        (super::Filter::All, crate::auth::token::Role::Admin) => None,
+        (super::Filter::All, _) => {
             return Err(ApiError::forbidden(
                 "give account= for one of your accounts",
             ));
@@ -270,7 +285,13 @@ pub async fn block(
             req.network
         ))
     })?;
-    let seconds = i64::from(req.seconds.unwrap_or(86_400).max(1));
+    let seconds = req.seconds.unwrap_or(86_400);
+    if !(1..=MAX_BLOCK).contains(&seconds) {
+        return Err(ApiError::unprocessable(format!(
+            "seconds must be between 1 and {MAX_BLOCK}"
+        )));
+    }
+    let seconds = i64::from(seconds);
     let reason = req
         .reason
         .unwrap_or_else(|| "blocked by an administrator".into());

@@ -84,12 +84,12 @@ pub async fn sender_check(
     Json(req): Json<SenderCheckRequest>,
 ) -> ApiResult<axum::Json<SenderReport>> {
     auth.require_admin()?;
-    if req.helo.trim().is_empty() || req.helo.len() > 255 {
+    if req.helo.trim().is_empty() || req.helo.chars().count() > 255 {
         return Err(ApiError::unprocessable("helo must be 1 to 255 characters"));
     }
     // Deliberately loose: the tool must reproduce what odd senders send
     // (an empty local part, quoted strings); SPF copes with them.
-    if req.mail_from.len() > 320
+    if req.mail_from.chars().count() > 320
         || req.mail_from.chars().any(char::is_control)
         || (!req.mail_from.is_empty() && !req.mail_from.contains('@'))
     {

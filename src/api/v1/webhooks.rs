@@ -140,6 +140,7 @@ pub struct ListQuery {
     #[param(minimum = 1, maximum = 500)]
     pub limit: Option<u32>,
     /// `next_cursor` of the previous page.
+    #[param(pattern = "^[0-9]{0,18}$")]
     pub cursor: Option<String>,
 }
 
@@ -177,7 +178,7 @@ fn check_events(events: &[String]) -> ApiResult<Vec<String>> {
 }
 
 async fn check_url(state: &AppState, url: &str) -> ApiResult<String> {
-    if url.len() > MAX_URL {
+    if url.chars().count() > MAX_URL {
         return Err(ApiError::unprocessable(format!(
             "url is longer than {MAX_URL} characters"
         )));

@@ -16,7 +16,7 @@ class BlockRequest:
     Attributes:
         network (str): An address or CIDR network, e.g. `198.51.100.0/24`.
         reason (None | str | Unset):
-        seconds (int | None | Unset): How long; default one day.
+        seconds (int | None | Unset): How long; default one day, at most a year.
     """
 
     network: str

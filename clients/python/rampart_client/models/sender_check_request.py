@@ -16,7 +16,7 @@ class SenderCheckRequest:
 
     Attributes:
         helo (str):
-        ip (str):  Example: 192.0.2.10.
+        ip (str):
         mail_from (str | Unset): Envelope sender; empty for the null reverse-path.
         message (None | str | Unset): The message (headers and body) for DKIM, ARC and DMARC; without it
             only iprev, HELO and SPF are checked.
@@ -30,6 +30,7 @@ class SenderCheckRequest:
     def to_dict(self) -> dict[str, Any]:
         helo = self.helo
 
+        ip: str
         ip = self.ip
 
         mail_from = self.mail_from
@@ -60,7 +61,10 @@ class SenderCheckRequest:
         d = dict(src_dict)
         helo = d.pop("helo")
 
-        ip = d.pop("ip")
+        def _parse_ip(data: object) -> str:
+            return cast(str, data)
+
+        ip = _parse_ip(d.pop("ip"))
 
         mail_from = d.pop("mail_from", UNSET)
 

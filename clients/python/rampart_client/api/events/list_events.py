@@ -1,3 +1,4 @@
+import datetime
 from http import HTTPStatus
 from typing import Any
 
@@ -5,6 +6,7 @@ import httpx
 
 from ... import errors
 from ...client import AuthenticatedClient, Client
+from ...models.event_type import EventType
 from ...models.paginated_event_dto import PaginatedEventDto
 from ...models.problem import Problem
 from ...types import UNSET, Response, Unset
@@ -12,20 +14,27 @@ from ...types import UNSET, Response, Unset
 
 def _get_kwargs(
     *,
-    type_: str | Unset = UNSET,
+    type_: EventType | Unset = UNSET,
     account: str | Unset = UNSET,
-    since: str | Unset = UNSET,
+    since: datetime.datetime | Unset = UNSET,
     limit: int | Unset = UNSET,
     cursor: str | Unset = UNSET,
 ) -> dict[str, Any]:
 
     params: dict[str, Any] = {}
 
-    params["type"] = type_
+    json_type_: str | Unset = UNSET
+    if not isinstance(type_, Unset):
+        json_type_ = type_.value
+
+    params["type"] = json_type_
 
     params["account"] = account
 
-    params["since"] = since
+    json_since: str | Unset = UNSET
+    if not isinstance(since, Unset):
+        json_since = since.isoformat()
+    params["since"] = json_since
 
     params["limit"] = limit
 
@@ -85,18 +94,18 @@ def _build_response(
 def sync_detailed(
     *,
     client: AuthenticatedClient,
-    type_: str | Unset = UNSET,
+    type_: EventType | Unset = UNSET,
     account: str | Unset = UNSET,
-    since: str | Unset = UNSET,
+    since: datetime.datetime | Unset = UNSET,
     limit: int | Unset = UNSET,
     cursor: str | Unset = UNSET,
 ) -> Response[PaginatedEventDto | Problem]:
     """Events, oldest first. Domain admins see their domain's events, users their own.
 
     Args:
-        type_ (str | Unset):
+        type_ (EventType | Unset): Every event type of CONTRACT.md.
         account (str | Unset):
-        since (str | Unset):
+        since (datetime.datetime | Unset):
         limit (int | Unset):
         cursor (str | Unset):
 
@@ -126,18 +135,18 @@ def sync_detailed(
 def sync(
     *,
     client: AuthenticatedClient,
-    type_: str | Unset = UNSET,
+    type_: EventType | Unset = UNSET,
     account: str | Unset = UNSET,
-    since: str | Unset = UNSET,
+    since: datetime.datetime | Unset = UNSET,
     limit: int | Unset = UNSET,
     cursor: str | Unset = UNSET,
 ) -> PaginatedEventDto | Problem | None:
     """Events, oldest first. Domain admins see their domain's events, users their own.
 
     Args:
-        type_ (str | Unset):
+        type_ (EventType | Unset): Every event type of CONTRACT.md.
         account (str | Unset):
-        since (str | Unset):
+        since (datetime.datetime | Unset):
         limit (int | Unset):
         cursor (str | Unset):
 
@@ -162,18 +171,18 @@ def sync(
 async def asyncio_detailed(
     *,
     client: AuthenticatedClient,
-    type_: str | Unset = UNSET,
+    type_: EventType | Unset = UNSET,
     account: str | Unset = UNSET,
-    since: str | Unset = UNSET,
+    since: datetime.datetime | Unset = UNSET,
     limit: int | Unset = UNSET,
     cursor: str | Unset = UNSET,
 ) -> Response[PaginatedEventDto | Problem]:
     """Events, oldest first. Domain admins see their domain's events, users their own.
 
     Args:
-        type_ (str | Unset):
+        type_ (EventType | Unset): Every event type of CONTRACT.md.
         account (str | Unset):
-        since (str | Unset):
+        since (datetime.datetime | Unset):
         limit (int | Unset):
         cursor (str | Unset):
 
@@ -201,18 +210,18 @@ async def asyncio_detailed(
 async def asyncio(
     *,
     client: AuthenticatedClient,
-    type_: str | Unset = UNSET,
+    type_: EventType | Unset = UNSET,
     account: str | Unset = UNSET,
-    since: str | Unset = UNSET,
+    since: datetime.datetime | Unset = UNSET,
     limit: int | Unset = UNSET,
     cursor: str | Unset = UNSET,
 ) -> PaginatedEventDto | Problem | None:
     """Events, oldest first. Domain admins see their domain's events, users their own.
 
     Args:
-        type_ (str | Unset):
+        type_ (EventType | Unset): Every event type of CONTRACT.md.
         account (str | Unset):
-        since (str | Unset):
+        since (datetime.datetime | Unset):
         limit (int | Unset):
         cursor (str | Unset):
 

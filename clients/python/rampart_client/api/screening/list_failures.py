@@ -1,3 +1,4 @@
+import datetime
 from http import HTTPStatus
 from typing import Any
 
@@ -15,7 +16,7 @@ def _get_kwargs(
     account: str | Unset = UNSET,
     ip: str | Unset = UNSET,
     protocol: str | Unset = UNSET,
-    since: str | Unset = UNSET,
+    since: datetime.datetime | Unset = UNSET,
     limit: int | Unset = UNSET,
     cursor: str | Unset = UNSET,
 ) -> dict[str, Any]:
@@ -28,7 +29,10 @@ def _get_kwargs(
 
     params["protocol"] = protocol
 
-    params["since"] = since
+    json_since: str | Unset = UNSET
+    if not isinstance(since, Unset):
+        json_since = since.isoformat()
+    params["since"] = json_since
 
     params["limit"] = limit
 
@@ -91,7 +95,7 @@ def sync_detailed(
     account: str | Unset = UNSET,
     ip: str | Unset = UNSET,
     protocol: str | Unset = UNSET,
-    since: str | Unset = UNSET,
+    since: datetime.datetime | Unset = UNSET,
     limit: int | Unset = UNSET,
     cursor: str | Unset = UNSET,
 ) -> Response[PaginatedAuthFailureDto | Problem]:
@@ -101,7 +105,7 @@ def sync_detailed(
         account (str | Unset):
         ip (str | Unset):
         protocol (str | Unset):
-        since (str | Unset):
+        since (datetime.datetime | Unset):
         limit (int | Unset):
         cursor (str | Unset):
 
@@ -135,7 +139,7 @@ def sync(
     account: str | Unset = UNSET,
     ip: str | Unset = UNSET,
     protocol: str | Unset = UNSET,
-    since: str | Unset = UNSET,
+    since: datetime.datetime | Unset = UNSET,
     limit: int | Unset = UNSET,
     cursor: str | Unset = UNSET,
 ) -> PaginatedAuthFailureDto | Problem | None:
@@ -145,7 +149,7 @@ def sync(
         account (str | Unset):
         ip (str | Unset):
         protocol (str | Unset):
-        since (str | Unset):
+        since (datetime.datetime | Unset):
         limit (int | Unset):
         cursor (str | Unset):
 
@@ -174,7 +178,7 @@ async def asyncio_detailed(
     account: str | Unset = UNSET,
     ip: str | Unset = UNSET,
     protocol: str | Unset = UNSET,
-    since: str | Unset = UNSET,
+    since: datetime.datetime | Unset = UNSET,
     limit: int | Unset = UNSET,
     cursor: str | Unset = UNSET,
 ) -> Response[PaginatedAuthFailureDto | Problem]:
@@ -184,7 +188,7 @@ async def asyncio_detailed(
         account (str | Unset):
         ip (str | Unset):
         protocol (str | Unset):
-        since (str | Unset):
+        since (datetime.datetime | Unset):
         limit (int | Unset):
         cursor (str | Unset):
 
@@ -216,7 +220,7 @@ async def asyncio(
     account: str | Unset = UNSET,
     ip: str | Unset = UNSET,
     protocol: str | Unset = UNSET,
-    since: str | Unset = UNSET,
+    since: datetime.datetime | Unset = UNSET,
     limit: int | Unset = UNSET,
     cursor: str | Unset = UNSET,
 ) -> PaginatedAuthFailureDto | Problem | None:
@@ -226,7 +230,7 @@ async def asyncio(
         account (str | Unset):
         ip (str | Unset):
         protocol (str | Unset):
-        since (str | Unset):
+        since (datetime.datetime | Unset):
         limit (int | Unset):
         cursor (str | Unset):
 
