@@ -12,6 +12,27 @@ use mail_auth::hickory_resolver::config::{
 
 use crate::config::DnsConfig;
 
+/// The PTR query name of an address: `4.3.2.1.in-addr.arpa`, or the 32
+/// reversed nibbles under `ip6.arpa`.
+pub fn reverse_name(ip: IpAddr) -> String {
+    match ip {
+        IpAddr::V4(v4) => {
+            let o = v4.octets();
+            format!("{}.{}.{}.{}.in-addr.arpa", o[3], o[2], o[1], o[0])
+        }
+        IpAddr::V6(v6) => {
+            let mut labels: Vec<String> = v6
+                .octets()
+                .iter()
+                .flat_map(|b| [b >> 4, b & 0xf])
+                .map(|n| format!("{n:x}"))
+                .collect();
+            labels.reverse();
+            format!("{}.ip6.arpa", labels.join("."))
+        }
+    }
+}
+
 /// Builds the resolver for delivery and our own domains' DNS checks: it
 /// caches answers by their TTL and forgets "no such name" at once, so a
 /// record an operator just added is seen. Must run inside tokio.

@@ -76,25 +76,6 @@ fn result(
     }
 }
 
-fn reverse_name(ip: IpAddr) -> String {
-    match ip {
-        IpAddr::V4(v4) => {
-            let o = v4.octets();
-            format!("{}.{}.{}.{}.in-addr.arpa", o[3], o[2], o[1], o[0])
-        }
-        IpAddr::V6(v6) => {
-            let mut labels: Vec<String> = v6
-                .octets()
-                .iter()
-                .flat_map(|b| [b >> 4, b & 0xf])
-                .map(|n| format!("{n:x}"))
-                .collect();
-            labels.reverse();
-            format!("{}.ip6.arpa", labels.join("."))
-        }
-    }
-}
-
 /// The SPF record we recommend: our public IPs (or our hostname's
 /// addresses when none are configured), nothing broader, `-all`.
 pub fn spf_value(state: &AppState) -> String {
@@ -228,7 +209,7 @@ pub async fn expected(state: &AppState, domain: &str) -> StoreResult<Vec<Expecte
     for ip in &state.config.public_ips {
         add(
             "PTR",
-            &reverse_name(*ip),
+            &crate::dns::reverse_name(*ip),
             format!("{host}."),
             3600,
             "Reverse DNS of the public IP names the server (set by the IP's owner, usually the hosting provider).",
@@ -434,7 +415,7 @@ async fn check_addresses(
         };
         out.push(result(
             "ptr",
-            &reverse_name(*ip),
+            &crate::dns::reverse_name(*ip),
             status,
             format!("{host} (resolving back to {ip})"),
             found,

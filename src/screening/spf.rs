@@ -327,7 +327,7 @@ impl Eval<'_> {
         if let Some(names) = &self.validated {
             return Ok(names.clone());
         }
-        let reverse = reverse_name(self.ip);
+        let reverse = crate::dns::reverse_name(self.ip);
         let names: Vec<String> = match self.query(&reverse, RecordType::PTR).await {
             Ok(answers) => {
                 if answers.is_empty() {
@@ -699,21 +699,6 @@ fn nibbles(ip: Ipv6Addr) -> Vec<String> {
         .collect()
 }
 
-/// The PTR query name of an address.
-fn reverse_name(ip: IpAddr) -> String {
-    match ip {
-        IpAddr::V4(v4) => {
-            let o = v4.octets();
-            format!("{}.{}.{}.{}.in-addr.arpa", o[3], o[2], o[1], o[0])
-        }
-        IpAddr::V6(v6) => {
-            let mut n = nibbles(v6);
-            n.reverse();
-            format!("{}.ip6.arpa", n.join("."))
-        }
-    }
-}
-
 /// RFC 3986 escaping of everything but the unreserved characters.
 fn url_escape(value: &str) -> String {
     let mut out = String::with_capacity(value.len());
@@ -771,10 +756,10 @@ mod tests {
     #[test]
     fn reverse_names_and_escapes() {
         assert_eq!(
-            reverse_name("192.0.2.1".parse().unwrap()),
+            crate::dns::reverse_name("192.0.2.1".parse().unwrap()),
             "1.2.0.192.in-addr.arpa"
         );
-        assert!(reverse_name("2001:db8::1".parse().unwrap()).starts_with("1.0.0.0."));
+        assert!(crate::dns::reverse_name("2001:db8::1".parse().unwrap()).starts_with("1.0.0.0."));
         assert_eq!(url_escape("a b/c"), "a%20b%2Fc");
     }
 }
