@@ -288,17 +288,12 @@ fn ipv6_pattern() -> String {
     .join("|")
 }
 
-/// An IPv4 or IPv6 address, with a prefix length when `prefix` is
-/// `Some(true)`, optionally when `None`.
-fn network_pattern(prefix: Option<bool>) -> String {
+/// An IPv4 or IPv6 address with a prefix length, required or optional.
+fn network_pattern(prefix_required: bool) -> String {
     let v4 = format!("({OCTET}\\.){{3}}{OCTET}");
     let v6 = format!("({})", ipv6_pattern());
     let (p4, p6) = ("/(3[0-2]|[12]?[0-9])", "/(12[0-8]|1[01][0-9]|[1-9]?[0-9])");
-    let q = match prefix {
-        Some(true) => "",
-        None => "?",
-        Some(false) => unreachable!("addresses use formats"),
-    };
+    let q = if prefix_required { "" } else { "?" };
     format!("^({v4}({p4}){q}|{v6}({p6}){q})$")
 }
 
@@ -320,8 +315,8 @@ fn string_constraints(doc: &mut serde_json::Value) {
     let address =
         serde_json::json!({"type": "string", "maxLength": 254, "pattern": ADDRESS_PATTERN});
     let domain = serde_json::json!({"type": "string", "maxLength": 253, "pattern": DOMAIN_PATTERN});
-    let cidr = serde_json::json!({"type": "string", "pattern": network_pattern(Some(true))});
-    let network = serde_json::json!({"type": "string", "pattern": network_pattern(None)});
+    let cidr = serde_json::json!({"type": "string", "pattern": network_pattern(true)});
+    let network = serde_json::json!({"type": "string", "pattern": network_pattern(false)});
     let ip = serde_json::json!({"oneOf": [
         {"type": "string", "format": "ipv4"},
         {"type": "string", "format": "ipv6"}

@@ -174,11 +174,8 @@ impl Eval<'_> {
     /// RFC 7208 4.4-4.5: the one SPF record at `domain`; none is `None`,
     /// two or a malformed one is permerror.
     async fn record(&mut self, domain: &str, top: bool) -> Result<Option<String>, Abort> {
-        let answers = match self.query(domain, RecordType::TXT).await {
-            Ok(a) => a,
-            // A DNS error is temperror wherever it happens.
-            Err(e) => return Err(e),
-        };
+        // A DNS error is temperror wherever it happens.
+        let answers = self.query(domain, RecordType::TXT).await?;
         if answers.is_empty() && !top {
             self.void()?;
         }

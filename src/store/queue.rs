@@ -19,8 +19,7 @@ pub const DEFERRED: &str = "deferred";
 pub const BOUNCED: &str = "bounced";
 /// Bounced because it stayed longer than `[outbound] max_queue_seconds`.
 pub const EXPIRED: &str = "expired";
-/// States of recipients still waiting; the others are history.
-pub const WAITING: [&str; 3] = [SCHEDULED, IN_FLIGHT, DEFERRED];
+/// States of recipients no longer waiting: the queue's history.
 pub const FINISHED: [&str; 3] = [DELIVERED, BOUNCED, EXPIRED];
 
 #[derive(Debug, Clone)]

@@ -53,17 +53,13 @@ pub(crate) fn domain_filter(
     auth: &crate::api::extract::Auth,
     raw: Option<&str>,
 ) -> ApiResult<Filter<Domain>> {
-    let Some(raw) = raw.map(str::trim).filter(|r| !r.is_empty()) else {
-        return Ok(Filter::All);
-    };
-    match Domain::parse(raw) {
-        Ok(d) => {
-            auth.require_domain(d.as_str())?;
-            Ok(Filter::Only(d))
-        }
-        Err(_) if auth.role() == crate::auth::token::Role::Admin => Ok(Filter::Nothing),
-        Err(e) => Err(ApiError::forbidden(format!("domain: {e}"))),
-    }
+    filter(
+        auth,
+        raw,
+        Domain::parse,
+        |d| auth.require_domain(d.as_str()),
+        "domain",
+    )
 }
 
 /// `?account=` on a list: the address as stored (`EmailAddress` display).
@@ -71,16 +67,33 @@ pub(crate) fn account_filter(
     auth: &crate::api::extract::Auth,
     raw: Option<&str>,
 ) -> ApiResult<Filter<EmailAddress>> {
+    filter(
+        auth,
+        raw,
+        EmailAddress::parse,
+        |a| auth.require_account(a),
+        "account",
+    )
+}
+
+/// One filter value: parsed, then checked against what the token may see.
+fn filter<T>(
+    auth: &crate::api::extract::Auth,
+    raw: Option<&str>,
+    parse: impl Fn(&str) -> Result<T, crate::address::AddressError>,
+    allowed: impl Fn(&T) -> ApiResult<()>,
+    name: &str,
+) -> ApiResult<Filter<T>> {
     let Some(raw) = raw.map(str::trim).filter(|r| !r.is_empty()) else {
         return Ok(Filter::All);
     };
-    match EmailAddress::parse(raw) {
-        Ok(a) => {
-            auth.require_account(&a)?;
-            Ok(Filter::Only(a))
+    match parse(raw) {
+        Ok(value) => {
+            allowed(&value)?;
+            Ok(Filter::Only(value))
         }
         Err(_) if auth.role() == crate::auth::token::Role::Admin => Ok(Filter::Nothing),
-        Err(e) => Err(ApiError::forbidden(format!("account: {e}"))),
+        Err(e) => Err(ApiError::forbidden(format!("{name}: {e}"))),
     }
 }
 
