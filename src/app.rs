@@ -426,6 +426,16 @@ async fn maintenance(state: AppState, shutdown: CancellationToken) {
             Ok(n) => tracing::info!(recipients = n, "finished queue entries purged"),
             Err(e) => tracing::warn!(error = %e, "purging queue history failed"),
         }
+        let tombstone_ms = state.config.access.imap_tombstone_days as i64 * 24 * 3600 * 1000;
+        match state
+            .store
+            .prune_tombstones(crate::store::now_ms() - tombstone_ms)
+            .await
+        {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(tombstones = n, "QRESYNC tombstones pruned"),
+            Err(e) => tracing::warn!(error = %e, "pruning QRESYNC tombstones failed"),
+        }
         // Daily DMARC aggregate reports: everything before today (UTC).
         if let Err(e) =
             crate::dmarc_reports::send_pending(&state, crate::dmarc_reports::start_of_day_ms())

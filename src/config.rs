@@ -192,6 +192,10 @@ pub struct AccessConfig {
     /// Memory for parsed message facts (envelopes, structures, searchable
     /// headers) shared by this node's IMAP sessions, in MiB.
     pub imap_cache_mb: u64,
+    /// How long QRESYNC keeps the UIDs of removed messages. A client that
+    /// resynchronises after longer is told every UID it may know of that
+    /// is not there, instead of exactly what went.
+    pub imap_tombstone_days: u64,
 }
 
 impl Default for AccessConfig {
@@ -203,6 +207,7 @@ impl Default for AccessConfig {
             imap_idle_timeout_seconds: 1800,
             pop3_idle_timeout_seconds: 600,
             imap_cache_mb: 64,
+            imap_tombstone_days: 90,
         }
     }
 }

@@ -150,3 +150,51 @@ async fn other_sessions_changes_carry_modseq_and_qresync_resynchronises() {
     assert!(r[0].starts_with("* OK [CLOSED]"), "{r:?}");
     s.stop().await;
 }
+
+/// Tombstones are pruned after `[access] imap_tombstone_days`; a client that
+/// resynchronises from before the prune is still told what vanished — every
+/// UID it may know of that is not there (RFC 7162 3.2.10) — and the flags of
+/// every message, instead of nothing.
+#[tokio::test]
+async fn qresync_after_tombstones_were_pruned_reports_what_is_gone() {
+    let (s, mut c) = setup().await;
+    c.exchange("e ENABLE QRESYNC").await;
+    c.exchange("s SELECT INBOX").await;
+    c.exchange("d STORE 2 +FLAGS.SILENT (\\Deleted)").await;
+    c.exchange("x EXPUNGE").await;
+    let r = c.exchange("s SELECT INBOX").await;
+    let validity = number_after(find(&r, "[UIDVALIDITY"), "UIDVALIDITY");
+    let before = number_after(find(&r, "[HIGHESTMODSEQ"), "HIGHESTMODSEQ");
+    // UID 3 goes after the client's last look; UID 2 went before it.
+    c.exchange("d STORE 2 +FLAGS.SILENT (\\Deleted)").await;
+    c.exchange("x EXPUNGE").await;
+    let resync = format!("q SELECT INBOX (QRESYNC ({validity} {before}))");
+    let r = c.exchange(&resync).await;
+    assert!(r.iter().any(|l| l == "* VANISHED (EARLIER) 3"), "{r:?}");
+    drop(c);
+
+    // Housekeeping runs at start; with 0 days it prunes every tombstone.
+    let mut s = s;
+    s.config.access.imap_tombstone_days = 0;
+    let s = s.restart().await;
+    for _ in 0..50 {
+        let mut c = session(&s).await;
+        c.exchange("e ENABLE QRESYNC").await;
+        let r = c.exchange(&resync).await;
+        if r.iter().any(|l| l == "* VANISHED (EARLIER) 2:3") {
+            let fetched: Vec<&String> = r.iter().filter(|l| l.contains(" FETCH (")).collect();
+            assert_eq!(fetched.len(), 2, "every message's flags: {r:?}");
+            let r = c
+                .exchange(&format!(
+                    "v UID FETCH 1:* (FLAGS) (CHANGEDSINCE {before} VANISHED)"
+                ))
+                .await;
+            assert!(r.iter().any(|l| l == "* VANISHED (EARLIER) 2:3"), "{r:?}");
+            s.stop().await;
+            return;
+        }
+        assert!(r.iter().any(|l| l == "* VANISHED (EARLIER) 3"), "{r:?}");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("tombstones were not pruned");
+}

@@ -45,7 +45,7 @@ use crate::access::SessionGuard;
 use crate::app::AppState;
 use crate::screening::login::{LoginError, Protocol, login};
 use crate::store::mailboxes::{
-    FlagChanges, FlagOp, MailboxError, MailboxInfo, MessageRow, NewMessage,
+    Changes, FlagChanges, FlagOp, MailboxError, MailboxInfo, MessageRow, NewMessage,
 };
 
 mod mailboxes;
@@ -231,9 +231,16 @@ impl Session {
         let name = command.body.name();
         let body = command.body;
         // RFC 3501 7.4.1: no EXPUNGE while answering FETCH, STORE or SEARCH.
+        // Nor before COPY/MOVE by sequence number: the numbers are the
+        // client's, as of before this command; an EXPUNGE sent first would
+        // shift them under it (imaptest's stress finds exactly that).
         let allow_expunge = !matches!(
             body,
-            CommandBody::Fetch { .. } | CommandBody::Store { .. } | CommandBody::Search { .. }
+            CommandBody::Fetch { .. }
+                | CommandBody::Store { .. }
+                | CommandBody::Search { .. }
+                | CommandBody::Copy { uid: false, .. }
+                | CommandBody::Move { uid: false, .. }
         );
         // What other sessions changed is reported before this command's own
         // responses, so they never show a stale snapshot.

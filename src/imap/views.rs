@@ -55,9 +55,10 @@ impl Views {
         let msgs = match self.inner.get(&mailbox.id) {
             Some(view) if view.modseq >= mailbox.highestmodseq => return Ok(view.msgs.clone()),
             Some(view) => {
-                let (changed, gone) = store.changes_since(mailbox.id, view.modseq).await?;
+                let changes = store.changes_since(mailbox.id, view.modseq).await?;
+                let gone = changes.gone(view.msgs.iter().map(|m| m.uid));
                 let mut msgs = view.msgs.as_ref().clone();
-                apply(&mut msgs, &changed, &gone);
+                apply(&mut msgs, &changes.changed, &gone);
                 Arc::new(msgs)
             }
             None => Arc::new(
@@ -82,9 +83,9 @@ impl Views {
 
 /// Brings a UID-ordered list forward: messages removed, flags changed and
 /// messages added since the list was taken.
-fn apply(msgs: &mut Vec<Msg>, changed: &[MessageRow], gone: &[i64]) {
+fn apply(msgs: &mut Vec<Msg>, changed: &[MessageRow], gone: &[u32]) {
     if !gone.is_empty() {
-        let gone: HashSet<u32> = gone.iter().map(|u| *u as u32).collect();
+        let gone: HashSet<u32> = gone.iter().copied().collect();
         msgs.retain(|m| !gone.contains(&m.uid));
     }
     for row in changed {

@@ -160,6 +160,35 @@ pub struct MailboxInfo {
     pub highestmodseq: i64,
 }
 
+/// What [`Store::changes_since`] found.
+#[derive(Debug, Clone)]
+pub struct Changes {
+    /// Messages added or changed since, in UID order; every message when
+    /// `tombstones` is `None`.
+    pub changed: Vec<MessageRow>,
+    /// UIDs removed since; `None` when those tombstones were pruned.
+    pub tombstones: Option<Vec<u32>>,
+}
+
+impl Changes {
+    /// The UIDs of `known` that are gone: the tombstones among them, or,
+    /// when the tombstones were pruned, those not among the messages now.
+    pub fn gone(&self, known: impl IntoIterator<Item = u32>) -> Vec<u32> {
+        let known = known.into_iter();
+        match &self.tombstones {
+            Some(t) => {
+                let t: std::collections::HashSet<u32> = t.iter().copied().collect();
+                known.filter(|u| t.contains(u)).collect()
+            }
+            None => {
+                let present: std::collections::HashSet<u32> =
+                    self.changed.iter().map(|r| r.uid as u32).collect();
+                known.filter(|u| !present.contains(u)).collect()
+            }
+        }
+    }
+}
+
 /// A message row, with the id the store knows it by.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MessageRow {
@@ -259,12 +288,10 @@ impl Store {
     }
 
     /// What changed in a mailbox after mod-sequence `since`: messages added
-    /// or whose flags changed (UID order), and the UIDs removed.
-    pub async fn changes_since(
-        &self,
-        mailbox_id: i64,
-        since: i64,
-    ) -> StoreResult<(Vec<MessageRow>, Vec<i64>)> {
+    /// or whose flags changed (UID order), and the UIDs removed — or, when
+    /// the tombstones after `since` were pruned, every message (see
+    /// [`Changes::gone`]).
+    pub async fn changes_since(&self, mailbox_id: i64, since: i64) -> StoreResult<Changes> {
         let rows = sqlx::query(
             "SELECT id, uid, blob, size, flags, internal_date, modseq FROM messages \
              WHERE mailbox_id = $1 AND modseq > $2 ORDER BY uid",
@@ -273,14 +300,51 @@ impl Store {
         .bind(since)
         .fetch_all(self.reader())
         .await?;
-        let gone: Vec<i64> = sqlx::query_scalar(
+        let tombstones: Vec<i64> = sqlx::query_scalar(
             "SELECT uid FROM expunged WHERE mailbox_id = $1 AND modseq > $2 ORDER BY uid",
         )
         .bind(mailbox_id)
         .bind(since)
         .fetch_all(self.reader())
         .await?;
-        Ok((decode_messages(&rows)?, gone))
+        // Read after the tombstones: a prune that ran before or while they
+        // were read shows here, so a gap is never mistaken for nothing.
+        let floor: Option<i64> =
+            sqlx::query_scalar("SELECT vanished_floor FROM mailboxes WHERE id = $1")
+                .bind(mailbox_id)
+                .fetch_optional(self.reader())
+                .await?;
+        if floor.is_some_and(|f| f > since) {
+            return Ok(Changes {
+                changed: self.messages(mailbox_id).await?,
+                tombstones: None,
+            });
+        }
+        Ok(Changes {
+            changed: decode_messages(&rows)?,
+            tombstones: Some(tombstones.into_iter().map(|u| u as u32).collect()),
+        })
+    }
+
+    /// Deletes QRESYNC tombstones made at or before `before_ms` and raises
+    /// each mailbox's `vanished_floor` to the newest it lost, in one
+    /// transaction. Returns how many were deleted.
+    pub async fn prune_tombstones(&self, before_ms: i64) -> StoreResult<u64> {
+        let mut tx = self.begin().await?;
+        sqlx::query(
+            "UPDATE mailboxes SET vanished_floor = (SELECT MAX(e.modseq) FROM expunged e \
+             WHERE e.mailbox_id = mailboxes.id AND e.expunged_at <= $1) \
+             WHERE id IN (SELECT mailbox_id FROM expunged WHERE expunged_at <= $1)",
+        )
+        .bind(before_ms)
+        .execute(&mut *tx)
+        .await?;
+        let done = sqlx::query("DELETE FROM expunged WHERE expunged_at <= $1")
+            .bind(before_ms)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(done.rows_affected())
     }
 
     /// Deletes messages of one account and gives their size back to its

@@ -145,6 +145,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("../../migrations/sqlite/0012_queue_history.sql"),
         include_str!("../../migrations/postgres/0012_queue_history.sql"),
     ),
+    (
+        13,
+        include_str!("../../migrations/sqlite/0013_tombstone_pruning.sql"),
+        include_str!("../../migrations/postgres/0013_tombstone_pruning.sql"),
+    ),
 ];
 
 /// A fixed key for PostgreSQL's advisory lock, so that nodes starting together

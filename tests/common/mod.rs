@@ -297,6 +297,12 @@ impl TestServer {
             .expect("server binds again");
         self.base = format!("http://{}", server.http_addr().expect("http"));
         self.https = server.https_addr().expect("https");
+        use rampart::smtp::ListenerKind;
+        self.smtp = server.smtp_addr(ListenerKind::Mx);
+        self.submission = server.smtp_addr(ListenerKind::Submission);
+        self.submissions = server.smtp_addr(ListenerKind::Submissions);
+        (self.pop3, self.pop3s) = (server.pop3_addr(false), server.pop3_addr(true));
+        (self.imap, self.imaps) = (server.imap_addr(false), server.imap_addr(true));
         self.state = server.state().clone();
         self.shutdown = CancellationToken::new();
         self.handle = Some(tokio::spawn(server.run(self.shutdown.clone())));

@@ -383,26 +383,19 @@ impl Session {
         let Some(selected) = &self.selected else {
             return;
         };
-        let gone = match self
+        let changes = match self
             .state
             .store
             .changes_since(selected.mailbox.id, since)
             .await
         {
-            Ok((_, gone)) => gone,
+            Ok(c) => c,
             Err(e) => {
                 tracing::warn!(error = %e, "VANISHED: reading changes failed");
                 return;
             }
         };
-        let gone: Vec<u32> = gone.iter().map(|u| *u as u32).collect();
-        let max = gone.iter().copied().max().unwrap_or(0);
-        let all: Vec<u32> = (1..=max).collect();
-        let in_set: Vec<u32> = resolve(set, &all, true)
-            .into_iter()
-            .map(|i| all[i])
-            .collect();
-        let vanished: Vec<u32> = gone.into_iter().filter(|u| in_set.contains(u)).collect();
+        let vanished = super::sync::vanished_within(&changes, Some(set), selected.mailbox.uidnext);
         if let Some(set) = uid_sequence(&vanished) {
             out.data(Data::Vanished {
                 earlier: true,

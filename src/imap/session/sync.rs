@@ -23,7 +23,7 @@ impl Session {
         };
         let mut rows = Vec::new();
         if highest != selected.highestmodseq {
-            let (changed, gone) = match self
+            let changes = match self
                 .state
                 .store
                 .changes_since(selected.mailbox.id, selected.highestmodseq)
@@ -35,16 +35,13 @@ impl Session {
                     return;
                 }
             };
-            for uid in gone {
-                let uid = uid as u32;
-                if selected.msgs.iter().any(|m| m.uid == uid)
-                    && !selected.pending_expunge.contains(&uid)
-                {
+            for uid in changes.gone(selected.msgs.iter().map(|m| m.uid)) {
+                if !selected.pending_expunge.contains(&uid) {
                     selected.pending_expunge.push(uid);
                 }
             }
             selected.highestmodseq = highest;
-            rows = changed;
+            rows = changes.changed;
         }
         if allow_expunge && !selected.pending_expunge.is_empty() {
             let gone = std::mem::take(&mut selected.pending_expunge);
@@ -122,7 +119,7 @@ impl Session {
         known: Option<&SequenceSet>,
         out: &mut Out,
     ) {
-        let (changed, gone) = match self
+        let changes = match self
             .state
             .store
             .changes_since(selected.mailbox.id, since)
@@ -134,24 +131,14 @@ impl Session {
                 return;
             }
         };
-        let max_uid = gone.iter().copied().max().unwrap_or(0).max(1) as u32;
-        let mut vanished: Vec<u32> = gone.iter().map(|u| *u as u32).collect();
-        if let Some(known) = known {
-            let all: Vec<u32> = (1..=max_uid).collect();
-            let allowed: Vec<u32> = resolve(known, &all, true)
-                .into_iter()
-                .map(|i| all[i])
-                .collect();
-            vanished.retain(|u| allowed.contains(u));
-        }
-        vanished.sort_unstable();
-        vanished.dedup();
+        let vanished = vanished_within(&changes, known, selected.mailbox.uidnext);
         if let Some(set) = uid_sequence(&vanished) {
             out.data(Data::Vanished {
                 earlier: true,
                 known_uids: set,
             });
         }
+        let changed = changes.changed;
         let changed: std::collections::HashSet<u32> =
             changed.iter().map(|r| r.uid as u32).collect();
         for (i, m) in selected.msgs.iter().enumerate() {
@@ -171,4 +158,28 @@ impl Session {
             }
         }
     }
+}
+
+/// The UIDs to report in VANISHED (EARLIER): the tombstones within `known`
+/// (every UID when it is absent) — or, when the tombstones were pruned, every
+/// UID below `uidnext` within `known` that is not a message now (RFC 7162
+/// 3.2.10: the client ignores UIDs it never had).
+pub(super) fn vanished_within(
+    changes: &Changes,
+    known: Option<&SequenceSet>,
+    uidnext: i64,
+) -> Vec<u32> {
+    let below = u32::try_from(uidnext.saturating_sub(1)).unwrap_or(u32::MAX);
+    let candidates: Vec<u32> = match &changes.tombstones {
+        Some(t) => t.clone(),
+        None => (1..=below).collect(),
+    };
+    let mut gone = changes.gone(candidates);
+    gone.sort_unstable();
+    gone.dedup();
+    if let Some(known) = known {
+        let keep: Vec<usize> = resolve(known, &gone, true);
+        gone = keep.into_iter().map(|i| gone[i]).collect();
+    }
+    gone
 }
