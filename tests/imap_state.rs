@@ -446,3 +446,45 @@ async fn esearch_and_list_status() {
     );
     s.stop().await;
 }
+
+/// BINARY (RFC 3516): a part with its transfer encoding undone, as a
+/// literal8 when it holds NUL; BINARY.SIZE; NO [UNKNOWN-CTE]; STATUS SIZE.
+#[tokio::test]
+async fn binary_fetch_decodes_parts_and_status_reports_size() {
+    let s = server().await;
+    let mut c = session(&s).await;
+    let caps = c.exchange("c CAPABILITY").await;
+    assert!(
+        caps[0].contains(" BINARY") && caps[0].contains(" STATUS=SIZE"),
+        "{caps:?}"
+    );
+    let body = "Subject: bin\r\nContent-Type: multipart/mixed; boundary=\"b\"\r\n\r\n\
+--b\r\nContent-Type: text/plain\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\nsoft=\r\nbreak =3D\r\n\
+--b\r\nContent-Type: application/octet-stream\r\nContent-Transfer-Encoding: base64\r\n\r\nAAEC\r\n\
+--b\r\nContent-Type: application/octet-stream\r\nContent-Transfer-Encoding: x-uuencode\r\n\r\nbegin\r\n\
+--b--\r\n";
+    append(&mut c, "a", "INBOX", body).await;
+    let r = c.exchange("t STATUS INBOX (MESSAGES SIZE)").await;
+    assert!(
+        r[0].contains(&format!("SIZE {}", body.len())),
+        "{r:?} (size {})",
+        body.len()
+    );
+    c.exchange("s SELECT INBOX").await;
+    let r = c
+        .exchange("f FETCH 1 (BINARY.PEEK[1] BINARY.SIZE[1])")
+        .await;
+    let all = r.join("\n");
+    assert!(all.contains("softbreak ="), "{r:?}");
+    assert!(all.contains("BINARY.SIZE[1] 11"), "{r:?}");
+    c.send(b"g FETCH 1 BINARY.PEEK[2]\r\n").await;
+    let first = c.line().await.unwrap();
+    assert!(first.ends_with("BINARY[2] ~{3}"), "a literal8: {first}");
+    let rest = c.until("g ").await;
+    assert!(rest.starts_with("g OK"), "{rest}");
+    let r = c.exchange("h FETCH 1 BINARY.PEEK[3]").await;
+    assert!(r.last().unwrap().starts_with("h NO [UNKNOWN-CTE]"), "{r:?}");
+    let r = c.exchange("p FETCH 1 BINARY.PEEK[1]<4.5>").await;
+    assert!(r[0].contains("BINARY[1]<4> \"break\""), "{r:?}");
+    s.stop().await;
+}

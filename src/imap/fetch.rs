@@ -8,9 +8,10 @@ use imap_codec::imap_types::body::{
     BasicFields, Body, BodyStructure, Disposition, Language, Location, MultiPartExtensionData,
     SinglePartExtensionData, SpecificFields,
 };
-use imap_codec::imap_types::core::{IString, NString, Vec1};
+use imap_codec::imap_types::core::{IString, LiteralMode, NString, NString8, Vec1};
 use imap_codec::imap_types::datetime::DateTime;
 use imap_codec::imap_types::envelope::{Address, Envelope};
+use imap_codec::imap_types::extensions::binary::Literal8;
 use imap_codec::imap_types::fetch::{MessageDataItem, MessageDataItemName, Section};
 use imap_codec::imap_types::flag::{Flag, FlagFetch};
 
@@ -254,6 +255,168 @@ pub fn section_bytes(section: Option<&Section<'_>>, root: &Part, raw: &[u8]) -> 
     }
 }
 
+/// The content of the part at `section` with its transfer encoding undone
+/// (RFC 3516 BINARY): the whole message for an empty section, non-leaf
+/// parts as they are. `None` for a part that does not exist; `Err` for an
+/// encoding Rampart cannot undo.
+pub fn binary_bytes(
+    section: &[NonZeroU32],
+    root: &Part,
+    raw: &[u8],
+) -> Result<Option<Vec<u8>>, UnknownCte> {
+    if section.is_empty() {
+        return nested_decoded(root, raw, 0..raw.len()).map(Some);
+    }
+    let numbers: Vec<u32> = section.iter().map(|n| n.get()).collect();
+    let Some(part) = root.find(&numbers) else {
+        return Ok(None);
+    };
+    let Some(body) = raw.get(part.body.clone()) else {
+        return Ok(None);
+    };
+    if !matches!(part.kind, mime::Kind::Leaf) {
+        return nested_decoded(part, raw, part.body.clone()).map(Some);
+    }
+    Ok(Some(decode_leaf(part, body)?))
+}
+
+/// A multipart or attached message with every part inside decoded and
+/// its Content-Transfer-Encoding field saying `binary` (what Dovecot sends:
+/// the client asked for content without transfer encodings).
+fn nested_decoded(
+    part: &Part,
+    raw: &[u8],
+    range: std::ops::Range<usize>,
+) -> Result<Vec<u8>, UnknownCte> {
+    let mut edits = Vec::new();
+    collect_decodings(part, raw, &mut edits)?;
+    edits.sort_by_key(|(r, _)| r.start);
+    let mut out = Vec::with_capacity(range.len());
+    let mut at = range.start;
+    for (r, bytes) in edits {
+        if r.start < at || r.end > range.end {
+            continue;
+        }
+        out.extend_from_slice(&raw[at..r.start]);
+        out.extend_from_slice(&bytes);
+        at = r.end;
+    }
+    out.extend_from_slice(raw.get(at..range.end).unwrap_or_default());
+    Ok(out)
+}
+
+fn collect_decodings(
+    part: &Part,
+    raw: &[u8],
+    edits: &mut Vec<(std::ops::Range<usize>, Vec<u8>)>,
+) -> Result<(), UnknownCte> {
+    match &part.kind {
+        Kind::Multipart(children) => children
+            .iter()
+            .try_for_each(|c| collect_decodings(c, raw, edits)),
+        Kind::Message(inner) => collect_decodings(inner, raw, edits),
+        Kind::Leaf => {
+            let encoding = part.content.encoding.to_ascii_lowercase();
+            if matches!(encoding.as_str(), "" | "7bit" | "8bit" | "binary") {
+                return Ok(());
+            }
+            let body = raw.get(part.body.clone()).unwrap_or_default();
+            let decoded = decode_leaf(part, body)?;
+            let header = raw.get(part.header.clone()).unwrap_or_default();
+            edits.push((part.header.clone(), binary_header(header)));
+            edits.push((part.body.clone(), decoded));
+            Ok(())
+        }
+    }
+}
+
+/// A header block with its Content-Transfer-Encoding field (and the
+/// field's folded lines) replaced by `binary`.
+fn binary_header(header: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(header.len());
+    let mut skipping = false;
+    for line in header.split_inclusive(|b| *b == b'\n') {
+        let folded = matches!(line.first(), Some(b' ' | b'\t'));
+        if skipping && folded {
+            continue;
+        }
+        skipping = false;
+        let name = b"content-transfer-encoding:";
+        if line.len() >= name.len() && line[..name.len()].eq_ignore_ascii_case(name) {
+            out.extend_from_slice(b"Content-Transfer-Encoding: binary\r\n");
+            skipping = true;
+            continue;
+        }
+        out.extend_from_slice(line);
+    }
+    out
+}
+
+/// One leaf's body with its transfer encoding undone.
+fn decode_leaf(part: &Part, body: &[u8]) -> Result<Vec<u8>, UnknownCte> {
+    let decoded = match part.content.encoding.to_ascii_lowercase().as_str() {
+        "" | "7bit" | "8bit" | "binary" => Some(body.to_vec()),
+        "base64" => mail_parser::decoders::base64::base64_decode(body),
+        "quoted-printable" => {
+            mail_parser::decoders::quoted_printable::quoted_printable_decode(body)
+        }
+        _ => return Err(UnknownCte),
+    };
+    // A body that does not decode is given as it is rather than lost.
+    Ok(decoded.unwrap_or_else(|| body.to_vec()))
+}
+
+/// A Content-Transfer-Encoding BINARY cannot undo (RFC 3516 4.3).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct UnknownCte;
+
+/// Whether a BINARY item of `items` names a part whose encoding is unknown.
+pub fn unknown_cte(items: &[MessageDataItemName<'_>], root: Option<&Part>) -> bool {
+    let Some(root) = root else {
+        return false;
+    };
+    items.iter().any(|i| match i {
+        MessageDataItemName::Binary { section, .. }
+        | MessageDataItemName::BinarySize { section } => {
+            let numbers: Vec<u32> = section.iter().map(|n| n.get()).collect();
+            root.find(&numbers)
+                .is_some_and(|p| collect_decodings(p, b"", &mut Vec::new()).is_err())
+        }
+        _ => false,
+    })
+}
+
+/// The origin of a rendered BINARY item that answers a partial request.
+pub fn binary_origin(
+    requested: &[MessageDataItemName<'_>],
+    item: &MessageDataItem<'_>,
+) -> Option<u32> {
+    let MessageDataItem::Binary { section, .. } = item else {
+        return None;
+    };
+    requested.iter().find_map(|r| match r {
+        MessageDataItemName::Binary {
+            section: s,
+            partial: Some((offset, _)),
+            ..
+        } if s == section => Some(*offset),
+        _ => None,
+    })
+}
+
+/// Binary content as the protocol carries it: a literal8 when it holds a
+/// NUL (RFC 3516 4.2), otherwise a string.
+fn nstring8(bytes: &[u8]) -> NString8<'static> {
+    if bytes.contains(&0) {
+        NString8::Literal8(Literal8 {
+            data: std::borrow::Cow::Owned(bytes.to_vec()),
+            mode: LiteralMode::Sync,
+        })
+    } else {
+        NString8::NString(nstring(bytes))
+    }
+}
+
 /// Whether rendering these items needs the message's bytes.
 pub fn needs_content(items: &[MessageDataItemName<'_>]) -> bool {
     items.iter().any(|i| {
@@ -291,6 +454,7 @@ pub fn sets_seen(items: &[MessageDataItemName<'_>]) -> bool {
         matches!(
             i,
             MessageDataItemName::BodyExt { peek: false, .. }
+                | MessageDataItemName::Binary { peek: false, .. }
                 | MessageDataItemName::Rfc822
                 | MessageDataItemName::Rfc822Text
         )
@@ -362,6 +526,34 @@ pub fn render(
                     data,
                 }
             }),
+            MessageDataItemName::Binary {
+                section, partial, ..
+            } => tree.and_then(|t| {
+                let bytes = binary_bytes(section, t, raw_bytes)
+                    .ok()?
+                    .unwrap_or_default();
+                let bytes = match partial {
+                    Some((offset, len)) => {
+                        let start = (*offset as usize).min(bytes.len());
+                        let end = start.saturating_add(len.get() as usize).min(bytes.len());
+                        bytes[start..end].to_vec()
+                    }
+                    None => bytes,
+                };
+                Some(MessageDataItem::Binary {
+                    section: section.clone(),
+                    value: nstring8(&bytes),
+                })
+            }),
+            MessageDataItemName::BinarySize { section } => tree.and_then(|t| {
+                let bytes = binary_bytes(section, t, raw_bytes)
+                    .ok()?
+                    .unwrap_or_default();
+                Some(MessageDataItem::BinarySize {
+                    section: section.clone(),
+                    size: bytes.len() as u32,
+                })
+            }),
             MessageDataItemName::Rfc822 => raw.map(|r| MessageDataItem::Rfc822(nstring(r))),
             MessageDataItemName::Rfc822Header => tree
                 .as_ref()
@@ -373,7 +565,6 @@ pub fn render(
                 std::num::NonZeroU64::new(msg.modseq.max(1) as u64)
                     .unwrap_or(std::num::NonZeroU64::MIN),
             )),
-            _ => None,
         };
         out.extend(rendered);
     }

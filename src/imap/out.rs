@@ -3,7 +3,10 @@
 
 use imap_codec::ResponseCodec;
 use imap_codec::encode::Encoder;
-use imap_codec::imap_types::core::Tag;
+use std::num::NonZeroU32;
+
+use imap_codec::imap_types::core::{Tag, Vec1};
+use imap_codec::imap_types::fetch::MessageDataItem;
 use imap_codec::imap_types::response::{Code, CommandContinuationRequest, Data, Response, Status};
 
 /// Responses are written here, encoded, as they are produced.
@@ -24,6 +27,27 @@ impl Out {
                 .encode(&Response::Data(data))
                 .dump(),
         );
+    }
+
+    /// A FETCH response of one `BINARY[section]` item that answers a
+    /// partial request: imap-codec writes no `<origin>` for BINARY, so it is
+    /// put in after the section (RFC 3516 4.2: `BINARY[1]<2> ...`). The
+    /// response holds only this item, so the first `]` is the section's.
+    pub fn binary_partial(&mut self, seq: NonZeroU32, item: MessageDataItem<'_>, origin: u32) {
+        let Ok(items) = Vec1::try_from(vec![item]) else {
+            return;
+        };
+        let encoded = ResponseCodec::default()
+            .encode(&Response::Data(Data::Fetch { seq, items }))
+            .dump();
+        match encoded.iter().position(|b| *b == b']') {
+            Some(i) => {
+                self.buf.extend_from_slice(&encoded[..=i]);
+                self.buf.extend_from_slice(format!("<{origin}>").as_bytes());
+                self.buf.extend_from_slice(&encoded[i + 1..]);
+            }
+            None => self.buf.extend(encoded),
+        }
     }
 
     fn status(&mut self, status: Option<Status<'_>>) {

@@ -186,6 +186,7 @@ impl Session {
             Capability::Enable,
             Capability::Id,
             Capability::Unselect,
+            Capability::Binary,
         ]);
         for extra in [
             "CHILDREN",
@@ -196,6 +197,7 @@ impl Session {
             "QUOTA=RES-STORAGE",
             "ESEARCH",
             "LIST-STATUS",
+            "STATUS=SIZE",
         ] {
             if let Ok(c) = Capability::try_from(extra) {
                 caps.push(c.into_static());

@@ -131,6 +131,20 @@ def _dovecot_extra_crlf(rv, dv, ctx):
     return isinstance(rv, bytes) and isinstance(dv, bytes) and rv.endswith(b"--") and dv == rv + b"\r\n"
 
 
+def _same_lines_reordered(rv, dv, ctx):
+    return isinstance(rv, bytes) and isinstance(dv, bytes) and rv != dv and \
+        sorted(rv.split(b"\r\n")) == sorted(dv.split(b"\r\n"))
+
+
+def _size_of_own_binary(rv, dv, ctx):
+    """Rampart's BINARY.SIZE is the length of a BINARY it sent in the same answer."""
+    if not isinstance(rv, int):
+        return False
+    fetch = ctx.answers["rampart"].get("FETCH", {})
+    return any(k.startswith("BINARY[") and isinstance(v, bytes) and len(v) == rv
+               for items in fetch.values() for k, v in items.items())
+
+
 def _rampart_finds_more(rv, dv, ctx):
     return isinstance(rv, frozenset) and isinstance(dv, frozenset) and dv < rv
 
@@ -190,7 +204,11 @@ ALLOWED = [
      "cmd": r"BODY(\.PEEK)?\[(\d+\.)*0[].]|^STORE \S+ [+-]?FLAGS(\.SILENT)?$|ON 31-Feb-",
      "when": _rampart_stricter,
      "reason": "not valid RFC 3501 syntax/values (section-part is nz-number; store-att-flags needs flags; no 31 Feb); BAD is right, Dovecot is lenient"},
-    {"path": r"FETCH\[\d+\]\.BODY\[[\d.]+\]", "when": _dovecot_extra_crlf,
+    {"path": r"FETCH\[\d+\]\.BINARY\[[\d.]*\]", "when": _same_lines_reordered,
+     "reason": "BINARY rewrites inner Content-Transfer-Encoding fields to binary; Dovecot moves the field to the end of the part's header, Rampart keeps it in place; field order carries no meaning (RFC 2045 9, RFC 5322 3.6)"},
+    {"path": r"FETCH\[\d+\]\.BINARY\.SIZE\[[\d.]*\]", "when": _size_of_own_binary,
+     "reason": "RFC 3516 4.2: BINARY.SIZE is the size of what BINARY returns; Dovecot's differs from the length of its own BINARY answer for nested multiparts, Rampart's equals it"},
+    {"path": r"FETCH\[\d+\]\.(BODY|BINARY)\[[\d.]+\]", "when": _dovecot_extra_crlf,
      "reason": "Dovecot adds the CRLF after a nested close-delimiter, which belongs to the outer delimiter (RFC 2046 5.1.1)"},
     {"path": r"SEARCH", "cmd": r"^SEARCH SENT(BEFORE|ON|SINCE) ", "when": _no_date_only,
      "reason": "a message without Date: has no sent date; RFC 3501 6.4.4 leaves SENT* undefined for it (Dovecot uses 1970)"},
@@ -1345,9 +1363,29 @@ def scenario_two_sessions(r, corpus):
     r.close("A")
 
 
+def scenario_binary(r, corpus):
+    # RFC 3516: parts with their transfer encoding undone, sizes, partials,
+    # STATUS=SIZE (RFC 8438).
+    r.open("A")
+    setup_mailbox(r, "A", "diff-binary", corpus)
+    r.step("A", "STATUS diff-binary (MESSAGES SIZE)")
+    r.step("A", "SELECT diff-binary")
+    for i, (name, data, _, _) in enumerate(corpus, 1):
+        parts = [s for s in mime_sections(data) if re.fullmatch(r"[0-9.]+", s)]
+        r.step("A", "FETCH %d BINARY.PEEK[]" % i)
+        for s in parts:
+            r.step("A", "FETCH %d (BINARY.PEEK[%s] BINARY.SIZE[%s])" % (i, s, s))
+        if parts:
+            r.step("A", "FETCH %d BINARY.PEEK[%s]<2.7>" % (i, parts[0]))
+    r.step("A", "FETCH 1 BINARY.PEEK[9]")
+    r.step("A", "FETCH 1 (FLAGS BINARY[1])")
+    r.close("A")
+
+
 SCENARIOS = [
     ("mailboxes", scenario_mailboxes),
     ("fetch", scenario_fetch),
+    ("binary", scenario_binary),
     ("seen", scenario_seen),
     ("search", scenario_search),
     ("store", scenario_store),

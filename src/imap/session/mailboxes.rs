@@ -216,6 +216,10 @@ impl Session {
                         .map(|m| u64::from(m.size))
                         .sum(),
                 ),
+                // RFC 8438: the mailbox's size in octets.
+                StatusDataItemName::Size => {
+                    StatusDataItem::Size(msgs.iter().map(|m| u64::from(m.size)).sum())
+                }
             });
         }
         Ok(data)

@@ -224,6 +224,7 @@ impl Session {
         // Structures in bulk from the precomputed facts, a chunk at a time so
         // that memory stays bounded on large mailboxes; bytes only when a
         // body section is asked for.
+        let mut unknown_cte = false;
         for chunk in targets.chunks(FETCH_CHUNK) {
             let metas = match needs_content {
                 true => meta::load(&self.state, &selected.blobs(chunk)).await,
@@ -243,6 +244,7 @@ impl Session {
                     None
                 };
                 let tree = metas.get(&msg.blob).map(|m| &m.tree);
+                unknown_cte |= fetch::unknown_cte(items, tree);
                 let mut rendered = fetch::render(items, msg, raw.as_deref(), tree, uid);
                 if unseen.contains(&msg.id)
                     && !items
@@ -261,13 +263,29 @@ impl Session {
                 if self.condstore && has_flags && !has_modseq {
                     rendered.push(MessageDataItem::ModSeq(modseq_nz(msg.modseq)));
                 }
+                // Partial BINARY items go in FETCH responses of their own,
+                // which can carry their origin (see `Out::binary_partial`).
+                let (partials, rendered): (Vec<_>, Vec<_>) = rendered
+                    .into_iter()
+                    .partition(|r| fetch::binary_origin(items, r).is_some());
                 if let Ok(items) = Vec1::try_from(rendered) {
                     out.data(Data::Fetch {
                         seq: nz(i as u32 + 1),
                         items,
                     });
                 }
+                for item in partials {
+                    let origin = fetch::binary_origin(items, &item).unwrap_or(0);
+                    out.binary_partial(nz(i as u32 + 1), item, origin);
+                }
             }
+        }
+        if unknown_cte {
+            return out.no(
+                Some(tag),
+                Some(Code::UnknownCte),
+                "A part's transfer encoding is unknown",
+            );
         }
         out.ok(Some(tag), None, "FETCH completed");
     }
