@@ -39,6 +39,15 @@ pub struct ListReturn {
     pub children: bool,
     pub special_use: bool,
     pub status: Vec<StatusDataItemName>,
+    /// RETURN (SUBSCRIBED), or implied by the SUBSCRIBED selection option:
+    /// `\Subscribed` on subscribed mailboxes.
+    pub subscribed: bool,
+    /// Selection options (RFC 5258 3): only subscribed mailboxes; CHILDINFO
+    /// for parents whose subscribed children match.
+    pub select_subscribed: bool,
+    pub recursive_match: bool,
+    /// Patterns after the first of `LIST ref (p1 p2 ...)`, as sent.
+    pub more_patterns: Vec<String>,
 }
 
 /// Splits the extension syntax off `bytes` (one complete command). Returns
@@ -57,10 +66,144 @@ pub fn split(bytes: &[u8]) -> Result<(Cow<'_, [u8]>, Extra), &'static str> {
     if let Some(found) = search_return(bytes) {
         return found;
     }
-    if let Some(found) = list_return(bytes) {
-        return found;
+    let (bytes, selection) = match list_selection(bytes) {
+        Some(Ok((rest, options))) => (Cow::Owned(rest), Some(options)),
+        Some(Err(e)) => return Err(e),
+        None => (Cow::Borrowed(bytes), None),
+    };
+    let (bytes, patterns) = match list_patterns(&bytes) {
+        Some(Ok((rest, patterns))) => (Cow::Owned(rest), Some(patterns)),
+        Some(Err(e)) => return Err(e),
+        None => (bytes, None),
+    };
+    let found = list_return(&bytes).map(|f| f.map(|(rest, extra)| (rest.into_owned(), extra)));
+    let (bytes, returns) = match found {
+        Some(Ok((rest, Extra::ListReturn(r)))) => (Cow::Owned(rest), Some(r)),
+        Some(Err(e)) => return Err(e),
+        _ => (bytes, None),
+    };
+    if selection.is_none() && patterns.is_none() && returns.is_none() {
+        return Ok((bytes, Extra::None));
     }
-    Ok((Cow::Borrowed(bytes), Extra::None))
+    // LIST-EXTENDED without a RETURN clause: child attributes only when
+    // asked for (as Dovecot answers); special-use ones always (RFC 6154 2).
+    let mut options = returns.unwrap_or(ListReturn {
+        special_use: true,
+        ..Default::default()
+    });
+    if let Some((subscribed, recursive)) = selection {
+        options.select_subscribed = subscribed;
+        options.recursive_match = recursive;
+        options.subscribed |= subscribed;
+    }
+    options.more_patterns = patterns.unwrap_or_default();
+    Ok((Cow::Owned(bytes.into_owned()), Extra::ListReturn(options)))
+}
+
+/// The first line of a command, and where LIST's arguments start on it.
+fn list_arguments(bytes: &[u8]) -> Option<(usize, usize)> {
+    let first_line = bytes
+        .windows(2)
+        .position(|w| w == b"\r\n")
+        .unwrap_or(bytes.len());
+    let tag_end = bytes.iter().position(|b| *b == b' ')?;
+    let upper = bytes[tag_end + 1..first_line.max(tag_end + 1)].to_ascii_uppercase();
+    upper
+        .starts_with(b"LIST ")
+        .then_some((tag_end + 1 + "LIST ".len(), first_line))
+}
+
+/// `LIST (selection options) ref pattern`: the options removed (RFC 5258
+/// 3). SUBSCRIBED and RECURSIVEMATCH are honoured, REMOTE has nothing to
+/// add here; RECURSIVEMATCH needs another option.
+fn list_selection(bytes: &[u8]) -> Option<Result<(Vec<u8>, (bool, bool)), &'static str>> {
+    let (at, line_end) = list_arguments(bytes)?;
+    if bytes.get(at) != Some(&b'(') {
+        return None;
+    }
+    let close = at + bytes[at..line_end].iter().position(|b| *b == b')')?;
+    let (mut subscribed, mut recursive, mut others) = (false, false, 0);
+    for word in String::from_utf8_lossy(&bytes[at + 1..close]).split_whitespace() {
+        match word.to_ascii_uppercase().as_str() {
+            "SUBSCRIBED" => subscribed = true,
+            "RECURSIVEMATCH" => recursive = true,
+            "REMOTE" => others += 1,
+            _ => return Some(Err("Unsupported LIST selection option")),
+        }
+    }
+    if recursive && !subscribed && others == 0 {
+        return Some(Err("RECURSIVEMATCH needs another selection option"));
+    }
+    let mut rest = bytes[..at].to_vec();
+    let after = &bytes[close + 1..];
+    rest.extend_from_slice(after.strip_prefix(b" ").unwrap_or(after));
+    Some(Ok((rest, (subscribed, recursive))))
+}
+
+/// `LIST ref (p1 p2 ...)`: the first pattern stays for imap-codec, the
+/// others travel beside it. Only quoted strings and atoms on the first
+/// line are understood (a pattern list with literals gets BAD).
+fn list_patterns(bytes: &[u8]) -> Option<Result<(Vec<u8>, Vec<String>), &'static str>> {
+    let (at, line_end) = list_arguments(bytes)?;
+    let line = &bytes[..line_end];
+    let reference_end = at + token_len(&line[at..])?;
+    if line.get(reference_end) != Some(&b' ') || line.get(reference_end + 1) != Some(&b'(') {
+        return None;
+    }
+    let mut i = reference_end + 2;
+    let mut patterns: Vec<&[u8]> = Vec::new();
+    loop {
+        while line.get(i) == Some(&b' ') {
+            i += 1;
+        }
+        match line.get(i) {
+            Some(b')') => break,
+            Some(_) => {
+                let n = match token_len(&line[i..]) {
+                    Some(n) if n > 0 => n,
+                    _ => return Some(Err("Bad mailbox pattern list")),
+                };
+                patterns.push(&line[i..i + n]);
+                i += n;
+            }
+            None => return Some(Err("Bad mailbox pattern list")),
+        }
+    }
+    let (first, more) = patterns.split_first()?;
+    let mut rest = bytes[..reference_end + 1].to_vec();
+    rest.extend_from_slice(first);
+    rest.extend_from_slice(&bytes[i + 1..]);
+    let more = more.iter().map(|p| unquote(p)).collect();
+    Some(Ok((rest, more)))
+}
+
+/// The length of one quoted string or atom at the start of `text`.
+fn token_len(text: &[u8]) -> Option<usize> {
+    if text.first() == Some(&b'"') {
+        let mut escaped = false;
+        for (i, b) in text.iter().enumerate().skip(1) {
+            match (escaped, *b) {
+                (true, _) => escaped = false,
+                (false, b'\\') => escaped = true,
+                (false, b'"') => return Some(i + 1),
+                _ => {}
+            }
+        }
+        return None;
+    }
+    Some(
+        text.iter()
+            .position(|b| matches!(b, b' ' | b'(' | b')' | b'\r' | b'\n'))
+            .unwrap_or(text.len()),
+    )
+}
+
+fn unquote(token: &[u8]) -> String {
+    let text = String::from_utf8_lossy(token);
+    match text.strip_prefix('"').and_then(|t| t.strip_suffix('"')) {
+        Some(inner) => inner.replace("\\\"", "\"").replace("\\\\", "\\"),
+        None => text.into_owned(),
+    }
 }
 
 type Found<'a> = Result<(Cow<'a, [u8]>, Extra), &'static str>;
@@ -173,6 +316,7 @@ fn parse_list_options(text: &str) -> Result<ListReturn, &'static str> {
         match word {
             "CHILDREN" => options.children = true,
             "SPECIAL-USE" => options.special_use = true,
+            "SUBSCRIBED" => options.subscribed = true,
             "STATUS" => {
                 let close = rest.find(')').ok_or("Unbalanced STATUS items")?;
                 options.status = status_items(&rest[..=close])?;
@@ -235,7 +379,8 @@ mod tests {
             Extra::ListReturn(ListReturn {
                 children: true,
                 special_use: false,
-                status: vec![StatusDataItemName::Messages, StatusDataItemName::Unseen]
+                status: vec![StatusDataItemName::Messages, StatusDataItemName::Unseen],
+                ..Default::default()
             })
         );
         let (rest, extra) = split_text("a LIST \"\" {3}\r\nx y RETURN (STATUS (UIDNEXT))\r\n");
@@ -243,7 +388,21 @@ mod tests {
         assert!(matches!(extra, Extra::ListReturn(_)));
         let (_, extra) = split_text("a LIST \"\" \"a RETURN (b)\"\r\n");
         assert_eq!(extra, Extra::None);
-        assert!(split(b"a LIST \"\" * RETURN (SUBSCRIBED)\r\n").is_err());
+        assert!(split(b"a LIST \"\" * RETURN (MYRIGHTS)\r\n").is_err());
+        // LIST-EXTENDED: selection options and several patterns.
+        let (rest, extra) = split_text(
+            "a LIST (SUBSCRIBED RECURSIVEMATCH) \"\" (\"INBOX\" \"a b\" %) RETURN (CHILDREN)\r\n",
+        );
+        assert_eq!(rest, "a LIST \"\" \"INBOX\"\r\n");
+        let Extra::ListReturn(r) = extra else {
+            panic!("{extra:?}")
+        };
+        assert!(r.select_subscribed && r.recursive_match && r.subscribed && r.children);
+        assert_eq!(r.more_patterns, vec!["a b".to_string(), "%".to_string()]);
+        assert!(split(b"a LIST (RECURSIVEMATCH) \"\" *\r\n").is_err());
+        assert!(split(b"a LIST (BOGUS) \"\" *\r\n").is_err());
+        let (rest, _) = split_text("a LIST (REMOTE) \"\" *\r\n");
+        assert_eq!(rest, "a LIST \"\" *\r\n");
         // Inside a literal it is data, not syntax.
         let (_, extra) = split_text("a LIST \"\" {11}\r\n RETURN (x)\r\n");
         assert_eq!(extra, Extra::None);

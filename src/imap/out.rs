@@ -50,6 +50,19 @@ impl Out {
         }
     }
 
+    /// A response with extended data after it (RFC 5258 LIST extended
+    /// items such as CHILDINFO, which imap-codec does not write).
+    pub fn with_extended_data(&mut self, data: Data<'_>, extended: &str) {
+        let encoded = ResponseCodec::default()
+            .encode(&Response::Data(data))
+            .dump();
+        let line = encoded.strip_suffix(b"\r\n").unwrap_or(&encoded);
+        self.buf.extend_from_slice(line);
+        self.buf.push(b' ');
+        self.buf.extend_from_slice(extended.as_bytes());
+        self.buf.extend_from_slice(b"\r\n");
+    }
+
     fn status(&mut self, status: Option<Status<'_>>) {
         if let Some(s) = status {
             self.buf

@@ -197,6 +197,7 @@ impl Session {
             "QUOTA=RES-STORAGE",
             "ESEARCH",
             "LIST-STATUS",
+            "LIST-EXTENDED",
             "STATUS=SIZE",
         ] {
             if let Ok(c) = Capability::try_from(extra) {
@@ -667,7 +668,7 @@ impl Session {
                     _ => ListReturn {
                         children: true,
                         special_use: true,
-                        status: Vec::new(),
+                        ..Default::default()
                     },
                 };
                 self.list(

@@ -1363,6 +1363,32 @@ def scenario_two_sessions(r, corpus):
     r.close("A")
 
 
+def scenario_list_extended(r, corpus):
+    # RFC 5258: selection options, several patterns, RETURN (SUBSCRIBED).
+    r.open("A")
+    for name in ["diff-le", "diff-le/one", "diff-le/two", "diff-le2", "diff-le2/deep", "diff-le2/deep/er"]:
+        r.step("A", "CREATE %s" % name)
+    r.step("A", "SUBSCRIBE diff-le/one")
+    r.step("A", "SUBSCRIBE diff-le2/deep/er")
+    r.step("A", "SUBSCRIBE diff-le2")
+    r.step("A", 'LIST (SUBSCRIBED) "" "diff-le*"')
+    r.step("A", 'LIST (SUBSCRIBED RECURSIVEMATCH) "" "diff-le%"')
+    r.step("A", 'LIST (SUBSCRIBED RECURSIVEMATCH) "" "diff-le2/%"')
+    r.step("A", 'LIST "" ("diff-le" "diff-le2/*")')
+    r.step("A", 'LIST "" "diff-le*" RETURN (SUBSCRIBED)')
+    r.step("A", 'LIST "" "diff-le/%" RETURN (SUBSCRIBED CHILDREN)')
+    r.step("A", 'LIST (REMOTE) "" "diff-le/%"')
+    r.step("A", 'LIST (SUBSCRIBED) "" "diff-le*" RETURN (CHILDREN)')
+    r.step("A", 'LIST (RECURSIVEMATCH) "" "*"')
+    r.step("A", 'LIST (BOGUS) "" "*"')
+    r.step("A", "UNSUBSCRIBE diff-le/one")
+    r.step("A", "UNSUBSCRIBE diff-le2/deep/er")
+    r.step("A", "UNSUBSCRIBE diff-le2")
+    for name in ["diff-le/one", "diff-le/two", "diff-le", "diff-le2/deep/er", "diff-le2/deep", "diff-le2"]:
+        r.step("A", "DELETE %s" % name)
+    r.close("A")
+
+
 def scenario_binary(r, corpus):
     # RFC 3516: parts with their transfer encoding undone, sizes, partials,
     # STATUS=SIZE (RFC 8438).
@@ -1386,6 +1412,7 @@ SCENARIOS = [
     ("mailboxes", scenario_mailboxes),
     ("fetch", scenario_fetch),
     ("binary", scenario_binary),
+    ("list-extended", scenario_list_extended),
     ("seen", scenario_seen),
     ("search", scenario_search),
     ("store", scenario_store),

@@ -65,13 +65,17 @@ impl Session {
             ListKind::Lsub => (true, ListReturn::default()),
             ListKind::List(returns) => (false, returns),
         };
-        let status = returns.status;
+        let status = returns.status.clone();
         let pattern = match wildcard {
             ListMailbox::Token(t) => String::from_utf8_lossy(t.as_ref()).into_owned(),
             ListMailbox::String(s) => String::from_utf8_lossy(s.as_ref()).into_owned(),
         };
+        // LIST-EXTENDED: several patterns, one answer for their union.
+        let patterns: Vec<String> = std::iter::once(pattern.clone())
+            .chain(returns.more_patterns.iter().cloned())
+            .collect();
         let delimiter = QuotedChar::try_from('/').ok();
-        if pattern.is_empty() && !lsub {
+        if pattern.is_empty() && patterns.len() == 1 && !lsub {
             // The hierarchy delimiter query (RFC 3501 6.3.8).
             out.data(Data::List {
                 items: vec![FlagNameAttribute::Noselect],
@@ -85,16 +89,43 @@ impl Session {
             Ok(m) => m,
             Err(e) => return self.failed(out, tag, e),
         };
-        let wire = format!("{reference}{pattern}");
-        let full: Vec<char> = utf7::decode(&wire).unwrap_or(wire).chars().collect();
+        let fulls: Vec<Vec<char>> = patterns
+            .iter()
+            .map(|p| {
+                let wire = format!("{reference}{p}");
+                utf7::decode(&wire).unwrap_or(wire).chars().collect()
+            })
+            .collect();
         let matches = |name: &str| {
             let candidate: Vec<char> = name.chars().collect();
-            let upper: Vec<char> = full.iter().map(|c| c.to_ascii_uppercase()).collect();
-            wildcard_match(&full, &candidate)
-                || (name == "INBOX" && wildcard_match(&upper, &candidate))
+            fulls.iter().any(|full| {
+                let upper: Vec<char> = full.iter().map(|c| c.to_ascii_uppercase()).collect();
+                wildcard_match(full, &candidate)
+                    || (name == "INBOX" && wildcard_match(&upper, &candidate))
+            })
         };
-        let listed: Vec<&MailboxInfo> =
-            mailboxes.iter().filter(|m| !lsub || m.subscribed).collect();
+        let only_subscribed = lsub || returns.select_subscribed;
+        let listed: Vec<&MailboxInfo> = mailboxes
+            .iter()
+            .filter(|m| !only_subscribed || m.subscribed)
+            .collect();
+        // RECURSIVEMATCH (RFC 5258 3.5): a matching name whose subscribed
+        // descendants do not match gets CHILDINFO ("SUBSCRIBED").
+        let child_info = |name: &str| {
+            returns.recursive_match && {
+                let prefix = format!("{name}/");
+                listed
+                    .iter()
+                    .any(|o| o.name.starts_with(&prefix) && !matches(&o.name))
+            }
+        };
+        let recursive_parents: Vec<&MailboxInfo> = match returns.recursive_match {
+            true => mailboxes
+                .iter()
+                .filter(|m| !m.subscribed && matches(&m.name) && child_info(&m.name))
+                .collect(),
+            false => Vec::new(),
+        };
         // Names that are not listed themselves but have listed names below
         // them: `%` shows them as \Noselect (RFC 3501 6.3.8, 6.3.9).
         let mut phantoms: Vec<String> = Vec::new();
@@ -113,14 +144,15 @@ impl Session {
                     prefix.push('/');
                 }
                 prefix.push_str(segment);
-                let exists = listed.iter().any(|o| o.name == prefix);
+                let exists = listed.iter().any(|o| o.name == prefix)
+                    || recursive_parents.iter().any(|o| o.name == prefix);
                 if !exists && !phantoms.contains(&prefix) && matches(&prefix) {
                     phantoms.push(prefix.clone());
                 }
             }
         }
         let respond = |name: &str, items: Vec<FlagNameAttribute<'static>>, out: &mut Out| {
-            out.data(match lsub {
+            let data = match lsub {
                 true => Data::Lsub {
                     items,
                     delimiter,
@@ -131,13 +163,23 @@ impl Session {
                     delimiter,
                     mailbox: wire_mailbox(name),
                 },
-            });
+            };
+            match child_info(name) {
+                true => out.with_extended_data(data, "(\"CHILDINFO\" (\"SUBSCRIBED\"))"),
+                false => out.data(data),
+            }
         };
-        for m in &listed {
+        let mut in_order: Vec<&MailboxInfo> = listed.clone();
+        in_order.extend(recursive_parents.iter().copied());
+        in_order.sort_by(|a, b| a.name.cmp(&b.name));
+        for m in in_order {
             if !matches(&m.name) {
                 continue;
             }
             let mut items = Vec::new();
+            if returns.subscribed && m.subscribed {
+                items.extend(attribute("Subscribed"));
+            }
             if returns.children {
                 let prefix = format!("{}/", m.name);
                 let children = mailboxes.iter().any(|o| o.name.starts_with(&prefix));
