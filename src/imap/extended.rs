@@ -100,6 +100,10 @@ pub fn split(bytes: &[u8]) -> Result<(Cow<'_, [u8]>, Extra), &'static str> {
     Ok((Cow::Owned(bytes.into_owned()), Extra::ListReturn(options)))
 }
 
+/// A command rewritten without some syntax, and what was taken out; `None`
+/// when the syntax is not there, `Err` (for BAD) when it is malformed.
+type Rewrite<T> = Option<Result<(Vec<u8>, T), &'static str>>;
+
 /// The first line of a command, and where LIST's arguments start on it.
 fn list_arguments(bytes: &[u8]) -> Option<(usize, usize)> {
     let first_line = bytes
@@ -116,7 +120,7 @@ fn list_arguments(bytes: &[u8]) -> Option<(usize, usize)> {
 /// `LIST (selection options) ref pattern`: the options removed (RFC 5258
 /// 3). SUBSCRIBED and RECURSIVEMATCH are honoured, REMOTE has nothing to
 /// add here; RECURSIVEMATCH needs another option.
-fn list_selection(bytes: &[u8]) -> Option<Result<(Vec<u8>, (bool, bool)), &'static str>> {
+fn list_selection(bytes: &[u8]) -> Rewrite<(bool, bool)> {
     let (at, line_end) = list_arguments(bytes)?;
     if bytes.get(at) != Some(&b'(') {
         return None;
@@ -143,7 +147,7 @@ fn list_selection(bytes: &[u8]) -> Option<Result<(Vec<u8>, (bool, bool)), &'stat
 /// `LIST ref (p1 p2 ...)`: the first pattern stays for imap-codec, the
 /// others travel beside it. Only quoted strings and atoms on the first
 /// line are understood (a pattern list with literals gets BAD).
-fn list_patterns(bytes: &[u8]) -> Option<Result<(Vec<u8>, Vec<String>), &'static str>> {
+fn list_patterns(bytes: &[u8]) -> Rewrite<Vec<String>> {
     let (at, line_end) = list_arguments(bytes)?;
     let line = &bytes[..line_end];
     let reference_end = at + token_len(&line[at..])?;
