@@ -20,7 +20,16 @@ pub enum Extra {
     SearchReturn(SearchReturn),
     /// `LIST ... RETURN (...)`.
     ListReturn(ListReturn),
+    /// A command that names the saved search result `$` (RFC 5182), now
+    /// written as [`SAVED`].
+    UsesSaved,
 }
+
+/// What `$` (the saved search result, RFC 5182) is rewritten to before
+/// imap-codec decodes a command; the session puts the saved set in its
+/// place when the command came with [`Extra::UsesSaved`] (or a
+/// [`SearchReturn`] with `uses_saved`).
+pub const SAVED: u32 = u32::MAX;
 
 /// RFC 4731 result options; none given means ALL.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -29,6 +38,10 @@ pub struct SearchReturn {
     pub max: bool,
     pub all: bool,
     pub count: bool,
+    /// RETURN (SAVE): keep the result as `$` (RFC 5182).
+    pub save: bool,
+    /// The criteria name `$`.
+    pub uses_saved: bool,
 }
 
 /// LIST return options (RFC 5258 4): with a RETURN clause, child and
@@ -60,11 +73,31 @@ pub fn split(bytes: &[u8]) -> Result<(Cow<'_, [u8]>, Extra), &'static str> {
         words.get(1) == Some(&name)
             || (words.get(1) == Some(&&b"UID"[..]) && words.get(2) == Some(&name))
     };
-    if !named(b"SEARCH") && !named(b"LIST") {
-        return Ok((Cow::Borrowed(bytes), Extra::None));
+    let takes_set = [&b"FETCH"[..], b"STORE", b"COPY", b"MOVE", b"EXPUNGE"];
+    if takes_set.iter().any(|c| named(c)) {
+        return Ok(match saved_result(bytes, false) {
+            Some(rest) => (Cow::Owned(rest), Extra::UsesSaved),
+            None => (Cow::Borrowed(bytes), Extra::None),
+        });
     }
-    if let Some(found) = search_return(bytes) {
-        return found;
+    if named(b"SEARCH") {
+        let substituted = saved_result(bytes, true);
+        let uses_saved = substituted.is_some();
+        let bytes = substituted.map_or(Cow::Borrowed(bytes), Cow::Owned);
+        let found =
+            search_return(&bytes).map(|f| f.map(|(rest, extra)| (rest.into_owned(), extra)));
+        return match found {
+            Some(Ok((rest, Extra::SearchReturn(mut r)))) => {
+                r.uses_saved = uses_saved;
+                Ok((Cow::Owned(rest), Extra::SearchReturn(r)))
+            }
+            Some(Err(e)) => Err(e),
+            _ if uses_saved => Ok((Cow::Owned(bytes.into_owned()), Extra::UsesSaved)),
+            _ => Ok((Cow::Owned(bytes.into_owned()), Extra::None)),
+        };
+    }
+    if !named(b"LIST") {
+        return Ok((Cow::Borrowed(bytes), Extra::None));
     }
     let (bytes, selection) = match list_selection(bytes) {
         Some(Ok((rest, options))) => (Cow::Owned(rest), Some(options)),
@@ -98,6 +131,91 @@ pub fn split(bytes: &[u8]) -> Result<(Cow<'_, [u8]>, Extra), &'static str> {
     }
     options.more_patterns = patterns.unwrap_or_default();
     Ok((Cow::Owned(bytes.into_owned()), Extra::ListReturn(options)))
+}
+
+/// The command's first line with every `$` that stands for a sequence set
+/// written as [`SAVED`]; `None` when there is none. After FETCH, STORE,
+/// COPY, MOVE and UID EXPUNGE only the set right after the command name is
+/// one; in SEARCH a `$` is a key unless it is a string argument.
+fn saved_result(bytes: &[u8], search: bool) -> Option<Vec<u8>> {
+    let line_end = bytes
+        .windows(2)
+        .position(|w| w == b"\r\n")
+        .unwrap_or(bytes.len());
+    let line = &bytes[..line_end];
+    // Tokens with their positions, outside quoted strings.
+    let mut tokens: Vec<(usize, usize)> = Vec::new();
+    let mut i = 0;
+    while i < line.len() {
+        match line[i] {
+            b' ' => i += 1,
+            b'(' | b')' => {
+                tokens.push((i, i + 1));
+                i += 1;
+            }
+            _ => {
+                let n = token_len(&line[i..]).unwrap_or(line.len() - i).max(1);
+                tokens.push((i, i + n));
+                i += n;
+            }
+        }
+    }
+    let word =
+        |k: usize| String::from_utf8_lossy(&line[tokens[k].0..tokens[k].1]).to_ascii_uppercase();
+    let takes_string = [
+        "SUBJECT",
+        "FROM",
+        "TO",
+        "CC",
+        "BCC",
+        "BODY",
+        "TEXT",
+        "KEYWORD",
+        "UNKEYWORD",
+        "HEADER",
+        "BEFORE",
+        "ON",
+        "SINCE",
+        "SENTBEFORE",
+        "SENTON",
+        "SENTSINCE",
+        "LARGER",
+        "SMALLER",
+        "MODSEQ",
+        "CHARSET",
+        "OLDER",
+        "YOUNGER",
+    ];
+    let mut replace = Vec::new();
+    for k in 0..tokens.len() {
+        if word(k) != "$" {
+            continue;
+        }
+        let before = |n: usize| k.checked_sub(n).map(&word).unwrap_or_default();
+        let is_set = match search {
+            true => !takes_string.contains(&before(1).as_str()) && before(2) != "HEADER",
+            false => {
+                let command = before(1);
+                ["FETCH", "STORE", "COPY", "MOVE", "EXPUNGE"].contains(&command.as_str())
+                    && (k == 2 || (k == 3 && before(2) == "UID"))
+            }
+        };
+        if is_set {
+            replace.push(tokens[k]);
+        }
+    }
+    if replace.is_empty() {
+        return None;
+    }
+    let mut out = Vec::with_capacity(bytes.len() + 10);
+    let mut at = 0;
+    for (start, end) in replace {
+        out.extend_from_slice(&bytes[at..start]);
+        out.extend_from_slice(SAVED.to_string().as_bytes());
+        at = end;
+    }
+    out.extend_from_slice(&bytes[at..]);
+    Some(out)
 }
 
 /// A command rewritten without some syntax, and what was taken out; `None`
@@ -238,10 +356,11 @@ fn search_return(bytes: &[u8]) -> Option<Found<'_>> {
             "MAX" => options.max = true,
             "ALL" => options.all = true,
             "COUNT" => options.count = true,
+            "SAVE" => options.save = true,
             _ => return Some(Err("Unsupported SEARCH RETURN option")),
         }
     }
-    if options == SearchReturn::default() {
+    if !(options.min || options.max || options.all || options.count || options.save) {
         options.all = true;
     }
     // Drop "RETURN (...) " and keep the rest as a plain SEARCH.
@@ -367,9 +486,29 @@ mod tests {
         );
         let (_, extra) = split_text("a search return () all\r\n");
         assert!(matches!(extra, Extra::SearchReturn(r) if r.all && !r.min));
-        assert!(split(b"a SEARCH RETURN (SAVE) ALL\r\n").is_err());
+        assert!(split(b"a SEARCH RETURN (PARTIAL 1:5) ALL\r\n").is_err());
         let (rest, extra) = split_text("a SEARCH SUBJECT \"RETURN (\"\r\n");
         assert_eq!(rest, "a SEARCH SUBJECT \"RETURN (\"\r\n");
+        assert_eq!(extra, Extra::None);
+    }
+
+    #[test]
+    fn saved_result_marks_where_a_set_goes() {
+        let (rest, extra) = split_text("a FETCH $ (FLAGS)\r\n");
+        assert_eq!(rest, format!("a FETCH {SAVED} (FLAGS)\r\n"));
+        assert_eq!(extra, Extra::UsesSaved);
+        let (rest, _) = split_text("a UID MOVE $ Trash\r\n");
+        assert_eq!(rest, format!("a UID MOVE {SAVED} Trash\r\n"));
+        let (rest, extra) =
+            split_text("a UID SEARCH RETURN (SAVE) UID $ SUBJECT $ HEADER X-A $ $\r\n");
+        assert_eq!(
+            rest,
+            format!("a UID SEARCH UID {SAVED} SUBJECT $ HEADER X-A $ {SAVED}\r\n")
+        );
+        assert!(matches!(extra, Extra::SearchReturn(r) if r.save && r.uses_saved && !r.all));
+        let (_, extra) = split_text("a STORE 1 FLAGS ($)\r\n");
+        assert_eq!(extra, Extra::None);
+        let (_, extra) = split_text("a SEARCH SUBJECT \"$\"\r\n");
         assert_eq!(extra, Extra::None);
     }
 

@@ -6,10 +6,14 @@
 use std::num::{NonZeroU32, NonZeroU64};
 
 use imap_codec::imap_types::IntoStatic;
+use imap_codec::imap_types::command::CommandBody;
+use imap_codec::imap_types::core::Vec1;
 use imap_codec::imap_types::flag::{Flag, FlagPerm};
 use imap_codec::imap_types::response::{Code, Data};
-use imap_codec::imap_types::sequence::SequenceSet;
+use imap_codec::imap_types::search::SearchKey;
+use imap_codec::imap_types::sequence::{SeqOrUid, Sequence, SequenceSet};
 
+use super::extended::SAVED;
 use super::fetch::Msg;
 use super::out::Out;
 use crate::store::mailboxes::MailboxInfo;
@@ -27,6 +31,87 @@ pub(super) struct Selected {
     /// UIDs removed by others, not yet reported (no EXPUNGE while
     /// answering FETCH, STORE or SEARCH).
     pub(super) pending_expunge: Vec<u32>,
+    /// The saved search result `$` (RFC 5182), as UIDs: what a SEARCH
+    /// RETURN (SAVE) found. Reset by selecting; expunged messages drop out
+    /// because `$` is resolved by UID against the snapshot.
+    pub(super) saved: Vec<u32>,
+}
+
+/// Puts the saved search result where a command said `$` (written as
+/// [`SAVED`] by `extended::split`). Commands by sequence number become
+/// their UID form: the saved result is a set of messages, not of numbers,
+/// and a UID form answers the same (with UIDs added, which RFC 3501 7.4.2
+/// allows).
+pub(super) fn put_saved(body: &mut CommandBody<'_>, saved: &[u32]) {
+    let set = saved_set(saved);
+    let is_saved = |s: &SequenceSet| {
+        matches!(
+            s.0.as_ref(),
+            [Sequence::Single(SeqOrUid::Value(n))] if n.get() == SAVED
+        )
+    };
+    match body {
+        CommandBody::Fetch {
+            sequence_set, uid, ..
+        }
+        | CommandBody::Store {
+            sequence_set, uid, ..
+        }
+        | CommandBody::Copy {
+            sequence_set, uid, ..
+        }
+        | CommandBody::Move {
+            sequence_set, uid, ..
+        } if is_saved(sequence_set) => {
+            *sequence_set = set;
+            *uid = true;
+        }
+        CommandBody::ExpungeUid { sequence_set } if is_saved(sequence_set) => *sequence_set = set,
+        CommandBody::Search { criteria, .. } => {
+            let keys: Vec<SearchKey<'_>> = criteria
+                .clone()
+                .into_iter()
+                .map(|k| with_saved(k, &set, &is_saved))
+                .collect();
+            if let Ok(keys) = Vec1::try_from(keys) {
+                *criteria = keys;
+            }
+        }
+        _ => {}
+    }
+}
+
+fn with_saved<'a>(
+    key: SearchKey<'a>,
+    set: &SequenceSet,
+    is_saved: &dyn Fn(&SequenceSet) -> bool,
+) -> SearchKey<'a> {
+    match key {
+        SearchKey::SequenceSet(s) | SearchKey::Uid(s) if is_saved(&s) => {
+            SearchKey::Uid(set.clone())
+        }
+        SearchKey::And(keys) => {
+            let inner: Vec<SearchKey<'a>> = keys
+                .clone()
+                .into_iter()
+                .map(|k| with_saved(k, set, is_saved))
+                .collect();
+            Vec1::try_from(inner).map_or(SearchKey::And(keys), SearchKey::And)
+        }
+        SearchKey::Not(k) => SearchKey::Not(Box::new(with_saved(*k, set, is_saved))),
+        SearchKey::Or(a, b) => SearchKey::Or(
+            Box::new(with_saved(*a, set, is_saved)),
+            Box::new(with_saved(*b, set, is_saved)),
+        ),
+        other => other,
+    }
+}
+
+/// The saved UIDs as a set; an empty result as a UID no message has.
+fn saved_set(saved: &[u32]) -> SequenceSet {
+    uid_sequence(saved).unwrap_or_else(|| {
+        SequenceSet::try_from(SAVED.to_string().as_str()).expect("a number is a set")
+    })
 }
 
 impl Selected {

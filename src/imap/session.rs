@@ -37,7 +37,9 @@ use super::fetch::{self, Msg};
 use super::meta;
 pub use super::out::Out;
 use super::search;
-use super::selected::{Selected, modseq_nz, nz, ranges_text, report_expunged, uid_sequence};
+use super::selected::{
+    Selected, modseq_nz, nz, put_saved, ranges_text, report_expunged, uid_sequence,
+};
 use super::sequence::{beyond, resolve};
 use super::utf7;
 use super::views::{parse_flags, to_msg};
@@ -198,6 +200,7 @@ impl Session {
             "ESEARCH",
             "LIST-STATUS",
             "LIST-EXTENDED",
+            "SEARCHRES",
             "STATUS=SIZE",
         ] {
             if let Ok(c) = Capability::try_from(extra) {
@@ -232,7 +235,21 @@ impl Session {
     ) -> After {
         let tag = command.tag.clone();
         let name = command.body.name();
-        let body = command.body;
+        let mut body = command.body;
+        let uses_saved = match &extra {
+            Extra::UsesSaved => true,
+            Extra::SearchReturn(r) => r.uses_saved,
+            _ => false,
+        };
+        if uses_saved {
+            match &self.selected {
+                Some(selected) => put_saved(&mut body, &selected.saved),
+                None => {
+                    out.bad(Some(&tag), None, "No mailbox selected");
+                    return After::Continue;
+                }
+            }
+        }
         // RFC 3501 7.4.1: no EXPUNGE while answering FETCH, STORE or SEARCH.
         // Nor before COPY/MOVE by sequence number: the numbers are the
         // client's, as of before this command; an EXPUNGE sent first would

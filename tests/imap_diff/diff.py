@@ -1389,6 +1389,38 @@ def scenario_list_extended(r, corpus):
     r.close("A")
 
 
+def scenario_searchres(r, corpus):
+    # RFC 5182: SEARCH RETURN (SAVE) and $ in FETCH, STORE, SEARCH, COPY.
+    r.open("A")
+    setup_mailbox(r, "A", "diff-sr", corpus)
+    r.step("A", "CREATE diff-sr-copy")
+    r.step("A", "SELECT diff-sr")
+    r.step("A", "FETCH $ (FLAGS)")
+    r.step("A", "SEARCH RETURN (SAVE) 2:5")
+    r.step("A", "FETCH $ (FLAGS)")
+    r.step("A", "UID FETCH $ (FLAGS)")
+    r.step("A", "SEARCH $")
+    r.step("A", "SEARCH NOT $")
+    r.step("A", "UID SEARCH OR $ 9 SUBJECT $")
+    r.step("A", "STORE $ +FLAGS (\\Flagged)")
+    r.step("A", "COPY $ diff-sr-copy")
+    r.step("A", "SEARCH RETURN (SAVE MIN MAX) ALL")
+    r.step("A", "UID SEARCH UID $")
+    r.step("A", "SEARCH RETURN (SAVE COUNT) FLAGGED")
+    r.step("A", "SEARCH $")
+    r.step("A", "SEARCH RETURN (SAVE) SUBJECT \"no-such-subject-xyz\"")
+    r.step("A", "FETCH $ (FLAGS)")
+    r.step("A", "SEARCH RETURN (SAVE) 1:3")
+    r.step("A", "STORE 2 +FLAGS (\\Deleted)")
+    r.step("A", "EXPUNGE")
+    r.step("A", "FETCH $ (FLAGS)")
+    r.step("A", "UNSELECT")
+    r.step("A", "SELECT diff-sr")
+    r.step("A", "FETCH $ (FLAGS)")
+    r.step("A", "DELETE diff-sr-copy")
+    r.close("A")
+
+
 def scenario_binary(r, corpus):
     # RFC 3516: parts with their transfer encoding undone, sizes, partials,
     # STATUS=SIZE (RFC 8438).
@@ -1413,6 +1445,7 @@ SCENARIOS = [
     ("fetch", scenario_fetch),
     ("binary", scenario_binary),
     ("list-extended", scenario_list_extended),
+    ("searchres", scenario_searchres),
     ("seen", scenario_seen),
     ("search", scenario_search),
     ("store", scenario_store),

@@ -425,6 +425,7 @@ impl Session {
             keywords: Vec::new(),
             highestmodseq: mailbox.highestmodseq,
             pending_expunge: Vec::new(),
+            saved: Vec::new(),
         };
         selected.announce_flags(out, true);
         out.data(Data::Exists(total));

@@ -38,6 +38,24 @@ fn esearch_response(
     out.buf.extend_from_slice(line.as_bytes());
 }
 
+/// What RETURN (SAVE) keeps (RFC 5182 2.4): the minimum and/or maximum
+/// when only those were asked for besides SAVE, otherwise every match.
+fn saved_result(options: SearchReturn, uids: &[u32]) -> Vec<u32> {
+    if (options.min || options.max) && !(options.all || options.count) {
+        let mut kept = Vec::new();
+        if options.min {
+            kept.extend(uids.iter().min());
+        }
+        if options.max {
+            kept.extend(uids.iter().max());
+        }
+        kept.sort_unstable();
+        kept.dedup();
+        return kept;
+    }
+    uids.to_vec()
+}
+
 impl Session {
     pub(super) async fn expunge(
         &mut self,
@@ -95,6 +113,10 @@ impl Session {
             && !c.eq_ignore_ascii_case("UTF-8")
             && !c.eq_ignore_ascii_case("US-ASCII")
         {
+            // A failed SEARCH ... RETURN (SAVE) empties `$` (RFC 5182 2.1).
+            if let (Some(selected), true) = (&mut self.selected, esearch.is_some_and(|o| o.save)) {
+                selected.saved.clear();
+            }
             return out.no(
                 Some(tag),
                 Some(Code::BadCharset {
@@ -113,6 +135,7 @@ impl Session {
         // BODY and TEXT read each message's bytes.
         let mut hits = Vec::new();
         let mut hits_modseq = Vec::new();
+        let mut hits_uids: Vec<u32> = Vec::new();
         let indices: Vec<usize> = (0..selected.msgs.len()).collect();
         for chunk in indices.chunks(FETCH_CHUNK) {
             let facts = match with_content {
@@ -136,6 +159,7 @@ impl Session {
                 };
                 if search::matches_all(keys, i, &selected.msgs, &uids, content.as_ref()) {
                     hits_modseq.push(selected.msgs[i].modseq);
+                    hits_uids.push(selected.msgs[i].uid);
                     hits.push(nz(if uid {
                         selected.msgs[i].uid
                     } else {
@@ -160,7 +184,14 @@ impl Session {
         if modseq.is_some() {
             self.condstore = true;
         }
+        if let Some(options) = esearch.filter(|o| o.save)
+            && let Some(selected) = &mut self.selected
+        {
+            selected.saved = saved_result(options, &hits_uids);
+        }
         match esearch {
+            // RETURN (SAVE) alone answers nothing but OK (RFC 5182 2.4).
+            Some(o) if o.save && !(o.min || o.max || o.all || o.count) => {}
             Some(options) => esearch_response(tag, uid, options, &hits, modseq, out),
             None => out.data(Data::Search(hits, modseq)),
         }
