@@ -187,7 +187,7 @@ fn saved_result(bytes: &[u8], search: bool) -> Option<Vec<u8>> {
         "YOUNGER",
     ];
     let mut replace = Vec::new();
-    for k in 0..tokens.len() {
+    for (k, token) in tokens.iter().enumerate() {
         if word(k) != "$" {
             continue;
         }
@@ -201,7 +201,7 @@ fn saved_result(bytes: &[u8], search: bool) -> Option<Vec<u8>> {
             }
         };
         if is_set {
-            replace.push(tokens[k]);
+            replace.push(*token);
         }
     }
     if replace.is_empty() {
