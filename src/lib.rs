@@ -18,7 +18,7 @@
 //! - [`domain_dns`] — records our domains must publish, live checks of them, drift events
 //! - [`delivery`]   — group commit: SMTP deliveries and IMAP APPEND/STORE, many sessions per transaction
 //! - [`smtp`]       — SMTP listeners: framing (bytes → commands), session state machine, I/O loop
-//! - [`imap`]       — IMAP4rev1 with IDLE, UIDPLUS, MOVE, SPECIAL-USE, CONDSTORE/QRESYNC, QUOTA, ESEARCH, LIST-STATUS
+//! - [`imap`]       — IMAP4rev1/rev2: IDLE, UIDPLUS, MOVE, CONDSTORE/QRESYNC, QUOTA, ESEARCH, LIST-EXTENDED, SEARCHRES, BINARY
 //! - [`pop3`]       — POP3 over a snapshot of INBOX, deletions at QUIT
 //! - [`net`]        — TLS material (per-protocol ALPN, SNI, self-signed), accept loops with limits
 //! - [`api`]        — the REST API (axum), problem+json errors, OpenAPI, `/docs`

@@ -418,8 +418,11 @@ async fn esearch_and_list_status() {
         r.iter().any(|l| l == "* ESEARCH (TAG \"e3\") COUNT 0"),
         "{r:?}"
     );
+    // SAVE alone answers only OK (RFC 5182 2.4); unknown options are BAD.
     let r = a.exchange("e4 SEARCH RETURN (SAVE) ALL").await;
-    assert!(r.last().unwrap().starts_with("e4 BAD"), "{r:?}");
+    assert_eq!(r, ["e4 OK SEARCH completed"], "{r:?}");
+    let r = a.exchange("e5 SEARCH RETURN (PARTIAL 1:5) ALL").await;
+    assert!(r.last().unwrap().starts_with("e5 BAD"), "{r:?}");
     a.exchange("c CREATE Later").await;
     let r = a
         .exchange("l LIST \"\" \"*\" RETURN (STATUS (MESSAGES UNSEEN))")
@@ -486,5 +489,81 @@ async fn binary_fetch_decodes_parts_and_status_reports_size() {
     assert!(r.last().unwrap().starts_with("h NO [UNKNOWN-CTE]"), "{r:?}");
     let r = c.exchange("p FETCH 1 BINARY.PEEK[1]<4.5>").await;
     assert!(r[0].contains("BINARY[1]<4> \"break\""), "{r:?}");
+    s.stop().await;
+}
+
+/// IMAP4rev2 (RFC 9051) once enabled: UTF-8 mailbox names, no \Recent,
+/// ESEARCH for every SEARCH, LIST in SELECT's answer; a rev1 session keeps
+/// modified UTF-7 and \Recent. UTF8=ACCEPT (RFC 6855): UTF-8 names and
+/// APPEND's UTF8 data item.
+#[tokio::test]
+async fn imap4rev2_and_utf8_accept_once_enabled() {
+    let s = server().await;
+    let mut old = session(&s).await;
+    append(&mut old, "a", "INBOX", "Subject: one\r\n\r\nbody\r\n").await;
+    let mut c = session(&s).await;
+    let caps = c.exchange("c CAPABILITY").await;
+    for cap in [
+        " IMAP4REV1",
+        " IMAP4REV2",
+        " UTF8=ACCEPT",
+        " SEARCHRES",
+        " LIST-EXTENDED",
+    ] {
+        assert!(
+            caps[0].to_ascii_uppercase().contains(cap),
+            "{cap} in {caps:?}"
+        );
+    }
+    let r = c.exchange("e ENABLE IMAP4rev2").await;
+    assert_eq!(r[0], "* ENABLED IMAP4rev2", "{r:?}");
+    let r = c.exchange("m CREATE \"Grüße/Ärger\"").await;
+    assert!(r.last().unwrap().starts_with("m OK"), "{r:?}");
+    let r = c.exchange("l LIST \"\" \"Gr*\"").await;
+    assert!(r.iter().any(|l| l.contains("\"Grüße/Ärger\"")), "{r:?}");
+    let r = old.exchange("l LIST \"\" \"Gr*\"").await;
+    assert!(
+        r.iter().any(|l| l.contains("Gr&APwA3w-e/&AMQ-rger")),
+        "{r:?}"
+    );
+
+    let r = c.exchange("s SELECT INBOX").await;
+    assert!(
+        r.iter()
+            .any(|l| l.starts_with("* LIST (") && l.ends_with("INBOX")),
+        "{r:?}"
+    );
+    assert!(
+        !r.iter()
+            .any(|l| l.contains("RECENT") || l.contains("[UNSEEN")),
+        "{r:?}"
+    );
+    let r = c.exchange("f FETCH 1 FLAGS").await;
+    assert!(!r[0].contains("\\Recent"), "{r:?}");
+    let r = c.exchange("x SEARCH ALL").await;
+    assert_eq!(r[0], "* ESEARCH (TAG \"x\") ALL 1", "{r:?}");
+    let r = c.exchange("y UID SEARCH SUBJECT nothing-like-this").await;
+    assert_eq!(r[0], "* ESEARCH (TAG \"y\") UID", "{r:?}");
+    // The rev1 session still sees \Recent where it took it.
+    let r = old.exchange("s SELECT INBOX").await;
+    assert!(r.iter().any(|l| l == "* 1 RECENT"), "{r:?}");
+
+    // UTF8=ACCEPT alone: UTF-8 names, and APPEND's UTF8 (literal8) item.
+    let mut u = session(&s).await;
+    let r = u.exchange("e ENABLE UTF8=ACCEPT").await;
+    assert_eq!(r[0], "* ENABLED UTF8=ACCEPT", "{r:?}");
+    let message = "Subject: Grüße\r\n\r\nHallö\r\n";
+    u.send(
+        format!(
+            "a APPEND \"Grüße/Ärger\" UTF8 (~{{{}+}}\r\n{message})\r\n",
+            message.len()
+        )
+        .as_bytes(),
+    )
+    .await;
+    let done = u.until("a ").await;
+    assert!(done.starts_with("a OK"), "{done}");
+    let r = u.exchange("t STATUS \"Grüße/Ärger\" (MESSAGES)").await;
+    assert!(r[0].contains("MESSAGES 1"), "{r:?}");
     s.stop().await;
 }

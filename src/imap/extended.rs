@@ -23,6 +23,8 @@ pub enum Extra {
     /// A command that names the saved search result `$` (RFC 5182), now
     /// written as [`SAVED`].
     UsesSaved,
+    /// `APPEND ... UTF8 (literal8)` (RFC 6855), now a plain APPEND.
+    Utf8Append,
 }
 
 /// What `$` (the saved search result, RFC 5182) is rewritten to before
@@ -73,6 +75,12 @@ pub fn split(bytes: &[u8]) -> Result<(Cow<'_, [u8]>, Extra), &'static str> {
         words.get(1) == Some(&name)
             || (words.get(1) == Some(&&b"UID"[..]) && words.get(2) == Some(&name))
     };
+    if named(b"APPEND") {
+        return Ok(match append_utf8(bytes) {
+            Some(rest) => (Cow::Owned(rest), Extra::Utf8Append),
+            None => (Cow::Borrowed(bytes), Extra::None),
+        });
+    }
     let takes_set = [&b"FETCH"[..], b"STORE", b"COPY", b"MOVE", b"EXPUNGE"];
     if takes_set.iter().any(|c| named(c)) {
         return Ok(match saved_result(bytes, false) {
@@ -131,6 +139,19 @@ pub fn split(bytes: &[u8]) -> Result<(Cow<'_, [u8]>, Extra), &'static str> {
     }
     options.more_patterns = patterns.unwrap_or_default();
     Ok((Cow::Owned(bytes.into_owned()), Extra::ListReturn(options)))
+}
+
+/// `APPEND mailbox [flags] [date] UTF8 (~{n}...)` (RFC 6855 4): the
+/// message as a plain literal8, which imap-codec reads.
+fn append_utf8(bytes: &[u8]) -> Option<Vec<u8>> {
+    let first_line = bytes.windows(2).position(|w| w == b"\r\n")?;
+    let upper = bytes[..first_line].to_ascii_uppercase();
+    let at = find_outside_quotes(&upper, b" UTF8 (~{")?;
+    let body = bytes.strip_suffix(b")\r\n")?;
+    let mut rest = bytes[..at + 1].to_vec();
+    rest.extend_from_slice(&body[at + " UTF8 (".len()..]);
+    rest.extend_from_slice(b"\r\n");
+    Some(rest)
 }
 
 /// The command's first line with every `$` that stands for a sequence set
@@ -509,6 +530,15 @@ mod tests {
         let (_, extra) = split_text("a STORE 1 FLAGS ($)\r\n");
         assert_eq!(extra, Extra::None);
         let (_, extra) = split_text("a SEARCH SUBJECT \"$\"\r\n");
+        assert_eq!(extra, Extra::None);
+    }
+
+    #[test]
+    fn append_utf8_becomes_a_literal8() {
+        let (rest, extra) = split_text("a APPEND INBOX (\\Seen) UTF8 (~{6+}\r\nhällo)\r\n");
+        assert_eq!(rest, "a APPEND INBOX (\\Seen) ~{6+}\r\nhällo\r\n");
+        assert_eq!(extra, Extra::Utf8Append);
+        let (_, extra) = split_text("a APPEND INBOX {5+}\r\nhello\r\n");
         assert_eq!(extra, Extra::None);
     }
 

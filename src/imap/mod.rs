@@ -1,8 +1,10 @@
-//! IMAP4rev1 (RFC 3501) with CONDSTORE/QRESYNC on `imap` (STARTTLS) and `imaps`.
+//! IMAP4rev1 (RFC 3501) and IMAP4rev2 (RFC 9051) with CONDSTORE/QRESYNC on
+//! `imap` (STARTTLS) and `imaps`.
 //!
 //! [`framing`] turns bytes into commands within the limits of the session's
 //! state (imap-codec's Fragmentizer underneath), [`extended`] splits off
-//! the syntax imap-codec does not parse (ESEARCH, LIST-STATUS); [`connection`] moves them
+//! the syntax imap-codec does not parse (ESEARCH, LIST-EXTENDED/STATUS,
+//! SEARCHRES `$`, APPEND UTF8); [`connection`] moves them
 //! between a socket and a [`session`], which answers over a mailbox
 //! snapshot ([`selected`]), writing to [`out`]; [`fetch`], [`search`], [`mime`], [`address`] and [`sequence`]
 //! are the pieces FETCH and SEARCH are built from; [`meta`] keeps what they

@@ -22,6 +22,7 @@ use imap_codec::imap_types::extensions::enable::CapabilityEnable;
 use imap_codec::imap_types::extensions::namespace::Namespace;
 use imap_codec::imap_types::extensions::quota::{QuotaGet, Resource};
 use imap_codec::imap_types::extensions::uidplus::{UidElement, UidSet};
+use imap_codec::imap_types::extensions::utf8::QuotedUtf8;
 use imap_codec::imap_types::fetch::{
     MacroOrMessageDataItemNames, MessageDataItem, MessageDataItemName,
 };
@@ -82,6 +83,11 @@ pub struct Session {
     condstore: bool,
     /// QRESYNC enabled: VANISHED instead of EXPUNGE.
     qresync: bool,
+    /// IMAP4rev2 enabled (RFC 9051): no \Recent, SEARCH answered with
+    /// ESEARCH, LIST in SELECT's answer, UTF-8 mailbox names.
+    rev2: bool,
+    /// Mailbox names as UTF-8 (IMAP4rev2 or UTF8=ACCEPT enabled).
+    utf8: bool,
 }
 
 /// What FETCH's CONDSTORE/QRESYNC modifiers ask for.
@@ -104,29 +110,49 @@ fn other_code(name: &'static str) -> Code<'static> {
     Code::Other(CodeOther::unvalidated(name.as_bytes()))
 }
 
-/// The stored (UTF-8) name for a name on the wire (modified UTF-7); a
-/// name that is not valid modified UTF-7 is taken as it is, and then names
-/// no mailbox (CREATE and RENAME refuse it: [`new_mailbox_name`]).
-fn mailbox_name(m: &Mailbox<'_>) -> String {
+/// The stored (UTF-8) name for a name on the wire: modified UTF-7 (RFC
+/// 3501 5.1.3), or UTF-8 as it is once the client enabled IMAP4rev2 or
+/// UTF8=ACCEPT. A name that is not valid modified UTF-7 is taken as it is,
+/// and then names no mailbox (CREATE and RENAME refuse it:
+/// [`new_mailbox_name`]).
+fn mailbox_name(m: &Mailbox<'_>, utf8: bool) -> String {
     match m {
         Mailbox::Inbox => "INBOX".to_string(),
         Mailbox::Other(o) => {
             let raw = String::from_utf8_lossy(o.as_ref());
-            utf7::decode(&raw).unwrap_or_else(|| raw.into_owned())
+            match utf8 {
+                true => raw.into_owned(),
+                false => utf7::decode(&raw).unwrap_or_else(|| raw.into_owned()),
+            }
         }
     }
 }
 
-/// A name for a mailbox to be created: valid modified UTF-7 only.
-fn new_mailbox_name(m: &Mailbox<'_>) -> Option<String> {
+/// A name for a mailbox to be created: valid modified UTF-7 (or valid
+/// UTF-8 in UTF-8 mode) only.
+fn new_mailbox_name(m: &Mailbox<'_>, utf8: bool) -> Option<String> {
     match m {
         Mailbox::Inbox => Some("INBOX".to_string()),
+        Mailbox::Other(o) if utf8 => String::from_utf8(o.as_ref().to_vec()).ok(),
         Mailbox::Other(o) => utf7::decode(&String::from_utf8_lossy(o.as_ref())),
     }
 }
 
-fn wire_mailbox(name: &str) -> Mailbox<'static> {
-    Mailbox::try_from(utf7::encode(name)).unwrap_or(Mailbox::Inbox)
+/// A mailbox name for the wire, in the client's encoding: UTF-8 goes as a
+/// quoted string (RFC 6855 3), not the literal imap-codec would choose.
+fn wire_mailbox(name: &str, utf8: bool) -> Mailbox<'static> {
+    if utf8 && !name.is_ascii() {
+        let quoted = QuotedUtf8::try_from(name.to_string())
+            .map(|q| Mailbox::from(AString::String(IString::QuotedUtf8(q))));
+        if let Ok(m) = quoted {
+            return m;
+        }
+    }
+    let text = match utf8 {
+        true => name.to_string(),
+        false => utf7::encode(name),
+    };
+    Mailbox::try_from(text).unwrap_or(Mailbox::Inbox)
 }
 
 /// A name a client may create: `/`-separated, no wildcards or controls.
@@ -161,6 +187,8 @@ impl Session {
             selected: None,
             condstore: false,
             qresync: false,
+            rev2: false,
+            utf8: false,
         }
     }
 
@@ -170,6 +198,7 @@ impl Session {
 
     pub fn capabilities(&self) -> Vec<Capability<'static>> {
         let mut caps = vec![Capability::Imap4Rev1];
+        caps.extend(Capability::try_from("IMAP4rev2").ok());
         if self.authed.is_none() {
             if self.tls {
                 caps.push(Capability::Auth(AuthMechanism::Plain));
@@ -201,6 +230,7 @@ impl Session {
             "LIST-STATUS",
             "LIST-EXTENDED",
             "SEARCHRES",
+            "UTF8=ACCEPT",
             "STATUS=SIZE",
         ] {
             if let Ok(c) = Capability::try_from(extra) {
@@ -549,20 +579,32 @@ impl Session {
                 mailbox,
                 parameters,
             } => {
-                self.select(tag, &mailbox_name(&mailbox), false, &parameters, out)
-                    .await
+                self.select(
+                    tag,
+                    &mailbox_name(&mailbox, self.utf8),
+                    false,
+                    &parameters,
+                    out,
+                )
+                .await
             }
             CommandBody::Examine {
                 mailbox,
                 parameters,
             } => {
-                self.select(tag, &mailbox_name(&mailbox), true, &parameters, out)
-                    .await
+                self.select(
+                    tag,
+                    &mailbox_name(&mailbox, self.utf8),
+                    true,
+                    &parameters,
+                    out,
+                )
+                .await
             }
             CommandBody::Create { mailbox } => {
                 // A trailing delimiter only declares that names will be
                 // created under this one (RFC 3501 6.3.3).
-                let name = new_mailbox_name(&mailbox).unwrap_or_default();
+                let name = new_mailbox_name(&mailbox, self.utf8).unwrap_or_default();
                 let name = match name.strip_suffix('/') {
                     Some(n) if !n.is_empty() => n.to_string(),
                     _ => name,
@@ -608,7 +650,7 @@ impl Session {
                 }
             }
             CommandBody::Delete { mailbox } => {
-                let name = mailbox_name(&mailbox);
+                let name = mailbox_name(&mailbox, self.utf8);
                 match self.state.store.delete_mailbox(account_id, &name).await {
                     Ok(Ok(())) => {
                         if self
@@ -635,8 +677,8 @@ impl Session {
             }
             CommandBody::Rename { from, to } => {
                 let (from, to) = (
-                    mailbox_name(&from),
-                    new_mailbox_name(&to).unwrap_or_default(),
+                    mailbox_name(&from, self.utf8),
+                    new_mailbox_name(&to, self.utf8).unwrap_or_default(),
                 );
                 if !valid_name(&to) || to == "INBOX" {
                     out.no(
@@ -668,11 +710,11 @@ impl Session {
                 }
             }
             CommandBody::Subscribe { mailbox } => {
-                self.subscribe(tag, &mailbox_name(&mailbox), true, out)
+                self.subscribe(tag, &mailbox_name(&mailbox, self.utf8), true, out)
                     .await
             }
             CommandBody::Unsubscribe { mailbox } => {
-                self.subscribe(tag, &mailbox_name(&mailbox), false, out)
+                self.subscribe(tag, &mailbox_name(&mailbox, self.utf8), false, out)
                     .await
             }
             CommandBody::List {
@@ -690,7 +732,7 @@ impl Session {
                 };
                 self.list(
                     tag,
-                    &mailbox_name(&reference),
+                    &mailbox_name(&reference, self.utf8),
                     &mailbox_wildcard,
                     ListKind::List(returns),
                     out,
@@ -703,7 +745,7 @@ impl Session {
             } => {
                 self.list(
                     tag,
-                    &mailbox_name(&reference),
+                    &mailbox_name(&reference, self.utf8),
                     &mailbox_wildcard,
                     ListKind::Lsub,
                     out,
@@ -714,7 +756,7 @@ impl Session {
                 mailbox,
                 item_names,
             } => {
-                self.status(tag, &mailbox_name(&mailbox), &item_names, out)
+                self.status(tag, &mailbox_name(&mailbox, self.utf8), &item_names, out)
                     .await
             }
             CommandBody::Append {
@@ -728,8 +770,15 @@ impl Session {
                     LiteralOrLiteral8::Literal8(l) => l.data.to_vec(),
                 };
                 let date_ms = date.map(|d| d.as_ref().timestamp_millis());
-                self.append(tag, &mailbox_name(&mailbox), &flags, date_ms, bytes, out)
-                    .await
+                self.append(
+                    tag,
+                    &mailbox_name(&mailbox, self.utf8),
+                    &flags,
+                    date_ms,
+                    bytes,
+                    out,
+                )
+                .await
             }
             CommandBody::Namespace => {
                 let personal = vec![Namespace::new(
@@ -757,6 +806,19 @@ impl Session {
                             self.qresync = true;
                             enabled.extend(CapabilityEnable::try_from("QRESYNC").ok());
                         }
+                    }
+                    // RFC 9051 6.3.1: IMAP4rev2 changes responses from here
+                    // on; RFC 6855 3: so does UTF8=ACCEPT, for names.
+                    if name == "IMAP4REV2" && !self.rev2 {
+                        self.rev2 = true;
+                        self.utf8 = true;
+                        enabled.extend(CapabilityEnable::try_from("IMAP4rev2").ok());
+                    }
+                    if name == "UTF8=ACCEPT"
+                        && !enabled.iter().any(|e| e.to_string() == "UTF8=ACCEPT")
+                    {
+                        self.utf8 = true;
+                        enabled.extend(CapabilityEnable::try_from("UTF8=ACCEPT").ok());
                     }
                 }
                 out.data(Data::Enabled {
@@ -943,16 +1005,30 @@ impl Session {
                 mailbox,
                 uid,
             } => {
-                self.copy_or_move(tag, &sequence_set, &mailbox_name(&mailbox), uid, false, out)
-                    .await
+                self.copy_or_move(
+                    tag,
+                    &sequence_set,
+                    &mailbox_name(&mailbox, self.utf8),
+                    uid,
+                    false,
+                    out,
+                )
+                .await
             }
             CommandBody::Move {
                 sequence_set,
                 mailbox,
                 uid,
             } => {
-                self.copy_or_move(tag, &sequence_set, &mailbox_name(&mailbox), uid, true, out)
-                    .await
+                self.copy_or_move(
+                    tag,
+                    &sequence_set,
+                    &mailbox_name(&mailbox, self.utf8),
+                    uid,
+                    true,
+                    out,
+                )
+                .await
             }
             _ => out.bad(Some(tag), None, "Command not supported"),
         }

@@ -93,7 +93,11 @@ impl Session {
             .iter()
             .map(|p| {
                 let wire = format!("{reference}{p}");
-                utf7::decode(&wire).unwrap_or(wire).chars().collect()
+                let name = match self.utf8 {
+                    true => wire,
+                    false => utf7::decode(&wire).unwrap_or(wire),
+                };
+                name.chars().collect()
             })
             .collect();
         let matches = |name: &str| {
@@ -156,12 +160,12 @@ impl Session {
                 true => Data::Lsub {
                     items,
                     delimiter,
-                    mailbox: wire_mailbox(name),
+                    mailbox: wire_mailbox(name, self.utf8),
                 },
                 false => Data::List {
                     items,
                     delimiter,
-                    mailbox: wire_mailbox(name),
+                    mailbox: wire_mailbox(name, self.utf8),
                 },
             };
             match child_info(name) {
@@ -199,7 +203,7 @@ impl Session {
             if !status.is_empty() {
                 match self.status_data(m, &status).await {
                     Ok(items) => out.data(Data::Status {
-                        mailbox: wire_mailbox(&m.name),
+                        mailbox: wire_mailbox(&m.name, self.utf8),
                         items: Cow::Owned(items),
                     }),
                     Err(e) => return self.failed(out, tag, e),
@@ -283,7 +287,7 @@ impl Session {
             Err(e) => return self.failed(out, tag, e),
         };
         out.data(Data::Status {
-            mailbox: wire_mailbox(&mailbox.name),
+            mailbox: wire_mailbox(&mailbox.name, self.utf8),
             items: Cow::Owned(data),
         });
         out.ok(Some(tag), None, "STATUS completed");
@@ -397,7 +401,9 @@ impl Session {
         // The first session to select the mailbox takes its \Recent
         // messages; EXAMINE only looks.
         // The mark only moves up, so nothing above it to claim means no write.
-        let recent_above = match (read_only, msgs.last()) {
+        // IMAP4rev2 has no \Recent (RFC 9051 E.1): such a session neither
+        // takes nor shows it.
+        let recent_above = match (read_only || self.rev2, msgs.last()) {
             (true, _) | (false, None) => mailbox.recent_uid,
             (false, Some(last)) if i64::from(last.uid) <= mailbox.recent_uid => mailbox.recent_uid,
             (false, Some(last)) => match self
@@ -411,7 +417,7 @@ impl Session {
             },
         };
         for m in &mut msgs {
-            m.recent = i64::from(m.uid) > recent_above;
+            m.recent = !self.rev2 && i64::from(m.uid) > recent_above;
         }
         let recent = msgs.iter().filter(|m| m.recent).count() as u32;
         let first_unseen = msgs
@@ -429,8 +435,23 @@ impl Session {
         };
         selected.announce_flags(out, true);
         out.data(Data::Exists(total));
-        out.data(Data::Recent(recent));
-        if let Some(first_unseen) = first_unseen {
+        if self.rev2 {
+            // RFC 9051 6.3.2: SELECT answers with the mailbox's LIST line;
+            // RECENT and the UNSEEN code are gone.
+            out.data(Data::List {
+                items: mailbox
+                    .special_use
+                    .as_deref()
+                    .and_then(|s| attribute(s.trim_start_matches('\\')))
+                    .into_iter()
+                    .collect(),
+                delimiter: QuotedChar::try_from('/').ok(),
+                mailbox: wire_mailbox(&mailbox.name, self.utf8),
+            });
+        } else {
+            out.data(Data::Recent(recent));
+        }
+        if let Some(first_unseen) = first_unseen.filter(|_| !self.rev2) {
             out.ok(
                 None,
                 Some(Code::Unseen(nz(first_unseen as u32 + 1))),
@@ -491,7 +512,7 @@ impl Session {
         };
         let root = AString::try_from("").expect("empty astring");
         if let Some(mailbox) = mailbox {
-            let name = mailbox_name(mailbox);
+            let name = mailbox_name(mailbox, self.utf8);
             let nonexistent = other_code("NONEXISTENT");
             if self
                 .mailbox_or_reply(tag, &name, nonexistent, out)
@@ -501,7 +522,7 @@ impl Session {
                 return;
             }
             out.data(Data::QuotaRoot {
-                mailbox: wire_mailbox(&name),
+                mailbox: wire_mailbox(&name, self.utf8),
                 roots: quota.map(|_| root.clone()).into_iter().collect(),
             });
         } else if quota.is_none() {

@@ -125,6 +125,11 @@ impl Session {
                 "Use UTF-8 or US-ASCII",
             );
         }
+        // IMAP4rev2 answers every SEARCH with ESEARCH (RFC 9051 6.4.4).
+        let esearch = esearch.or(self.rev2.then(|| SearchReturn {
+            all: true,
+            ..Default::default()
+        }));
         let Some(selected) = &self.selected else {
             return;
         };

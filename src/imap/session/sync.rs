@@ -8,7 +8,7 @@ impl Session {
     /// Brings the snapshot up to date and reports the differences:
     /// EXPUNGE (when allowed), FETCH FLAGS, EXISTS.
     pub async fn sync(&mut self, out: &mut Out, allow_expunge: bool) {
-        let (condstore, qresync) = (self.condstore, self.qresync);
+        let (condstore, qresync, rev2) = (self.condstore, self.qresync, self.rev2);
         let Some(selected) = &mut self.selected else {
             return;
         };
@@ -85,6 +85,10 @@ impl Session {
         if selected.msgs.len() != before {
             selected.announce_flags(out, false);
             out.data(Data::Exists(selected.msgs.len() as u32));
+            // IMAP4rev2 has no \Recent (RFC 9051 E.1).
+            if rev2 {
+                return;
+            }
             // New arrivals are \Recent here if no other session took them.
             let newest = selected.msgs.last().map(|m| i64::from(m.uid)).unwrap_or(0);
             let recent_above = match selected.read_only {
