@@ -150,3 +150,59 @@ pub async fn load(state: &AppState, blobs: &[&str]) -> HashMap<String, Arc<Messa
     }
     out
 }
+
+/// The searchable body text (see [`super::search::body_text`]) of each
+/// blob: from the database where stored, else computed from the bytes and
+/// stored for next time. Not cached in memory: a BODY search reads each
+/// text once, and texts are as large as the messages' text.
+pub async fn search_texts(state: &AppState, blobs: &[&str]) -> HashMap<String, String> {
+    let mut wanted: Vec<String> = blobs.iter().map(|b| b.to_string()).collect();
+    wanted.sort_unstable();
+    wanted.dedup();
+    let mut out = match state.store.search_text(&wanted).await {
+        Ok(s) => s,
+        Err(e) => {
+            tracing::warn!(error = %e, "reading search texts failed");
+            HashMap::new()
+        }
+    };
+    let missing: Vec<String> = wanted
+        .into_iter()
+        .filter(|b| !out.contains_key(b))
+        .collect();
+    if missing.is_empty() {
+        return out;
+    }
+    let mut raws = Vec::with_capacity(missing.len());
+    for blob in missing {
+        match state.blobs.get(&blob).await {
+            Ok(raw) => raws.push((blob, raw)),
+            Err(e) => tracing::error!(error = %e, %blob, "message unreadable"),
+        }
+    }
+    // Parsing is the cost: off the async workers, in two halves at once.
+    let half = raws.len().div_ceil(2);
+    let second = raws.split_off(half);
+    let parse = |part: Vec<(String, Vec<u8>)>| {
+        tokio::task::spawn_blocking(move || {
+            part.into_iter()
+                .map(|(blob, raw)| (blob, super::search::body_text(&raw)))
+                .collect::<Vec<_>>()
+        })
+    };
+    let (a, b) = tokio::join!(parse(raws), parse(second));
+    let fresh: Vec<(String, String)> = a
+        .unwrap_or_default()
+        .into_iter()
+        .chain(b.unwrap_or_default())
+        .collect();
+    out.extend(fresh.iter().cloned());
+    // Stored in the background, as the facts are.
+    let store = state.store.clone();
+    tokio::spawn(async move {
+        if let Err(e) = store.put_search_text(&fresh).await {
+            tracing::warn!(error = %e, "storing search texts failed");
+        }
+    });
+    out
+}

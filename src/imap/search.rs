@@ -64,23 +64,15 @@ impl Headers {
 }
 
 /// What content keys look at: the headers (precomputed) and, when a key
-/// searches the body, the body's text.
+/// searches the body, the body's searchable text (see [`body_text`]).
 pub struct Content<'a> {
     head: &'a Headers,
-    body_text: String,
+    body_text: &'a str,
 }
 
 impl<'a> Content<'a> {
-    /// Precomputed headers plus the body of `raw`.
-    pub fn with_body(head: &'a Headers, raw: &[u8]) -> Self {
-        let mut body_text = String::new();
-        if let Some(m) = mail_parser::MessageParser::default().parse(raw) {
-            searchable_body(&m, 0, &mut body_text);
-        }
-        if body_text.trim().is_empty() {
-            let end = mime::header_end(raw);
-            body_text = String::from_utf8_lossy(&raw[end..]).to_lowercase();
-        }
+    /// Precomputed headers plus the body's searchable text.
+    pub fn with_body(head: &'a Headers, body_text: &'a str) -> Self {
         Self { head, body_text }
     }
 
@@ -88,7 +80,7 @@ impl<'a> Content<'a> {
     pub fn headers_only(head: &'a Headers) -> Self {
         Self {
             head,
-            body_text: String::new(),
+            body_text: "",
         }
     }
 
@@ -99,6 +91,22 @@ impl<'a> Content<'a> {
             .iter()
             .any(|(n, v)| *n == name && v.contains(needle))
     }
+}
+
+/// The text BODY and TEXT search in a message's body, lowercased: what
+/// [`searchable_body`] collects, or the raw body when that finds nothing.
+/// NUL is dropped (PostgreSQL's text cannot hold it; no needle has it).
+pub fn body_text(raw: &[u8]) -> String {
+    let mut text = String::new();
+    if let Some(m) = mail_parser::MessageParser::default().parse(raw) {
+        searchable_body(&m, 0, &mut text);
+    }
+    if text.trim().is_empty() {
+        let end = mime::header_end(raw);
+        text = String::from_utf8_lossy(&raw[end..]).to_lowercase();
+    }
+    text.retain(|c| c != '\0');
+    text
 }
 
 /// Everything BODY and TEXT search in a message's body (RFC 3501 6.4.4):

@@ -745,6 +745,47 @@ impl Store {
         Ok(out)
     }
 
+    /// The stored search text of each of `blobs` that has one.
+    pub async fn search_text(
+        &self,
+        blobs: &[String],
+    ) -> StoreResult<std::collections::HashMap<String, String>> {
+        let mut out = std::collections::HashMap::with_capacity(blobs.len());
+        for chunk in blobs.chunks(500) {
+            let placeholders: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
+            let sql = format!(
+                "SELECT blob, text FROM message_text WHERE blob IN ({})",
+                placeholders.join(", ")
+            );
+            // Only placeholders are formatted in; the values are bound.
+            let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+            for blob in chunk {
+                query = query.bind(blob.clone());
+            }
+            for row in query.fetch_all(self.reader()).await? {
+                out.insert(row.try_get("blob")?, row.try_get("text")?);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Stores search texts (identical content has identical text, so an
+    /// existing row is kept).
+    pub async fn put_search_text(&self, entries: &[(String, String)]) -> StoreResult<()> {
+        let mut tx = self.begin().await?;
+        for (blob, text) in entries {
+            sqlx::query(
+                "INSERT INTO message_text (blob, text) VALUES ($1, $2) ON CONFLICT (blob) DO NOTHING",
+            )
+            .bind(blob.clone())
+            .bind(text.clone())
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
     /// Stores precomputed message facts (replacing older versions).
     pub async fn put_message_meta(&self, entries: &[(String, String)]) -> StoreResult<()> {
         let mut tx = self.begin().await?;

@@ -150,6 +150,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("../../migrations/sqlite/0013_tombstone_pruning.sql"),
         include_str!("../../migrations/postgres/0013_tombstone_pruning.sql"),
     ),
+    (
+        14,
+        include_str!("../../migrations/sqlite/0014_search_text.sql"),
+        include_str!("../../migrations/postgres/0014_search_text.sql"),
+    ),
 ];
 
 /// A fixed key for PostgreSQL's advisory lock, so that nodes starting together

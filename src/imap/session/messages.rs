@@ -147,20 +147,19 @@ impl Session {
                 true => meta::load(&self.state, &selected.blobs(chunk)).await,
                 false => Default::default(),
             };
+            let texts = match with_body {
+                true => meta::search_texts(&self.state, &selected.blobs(chunk)).await,
+                false => Default::default(),
+            };
             for &i in chunk {
-                let head = facts.get(&selected.msgs[i].blob).map(|m| &m.headers);
+                let blob = &selected.msgs[i].blob;
+                let head = facts.get(blob).map(|m| &m.headers);
                 let content = match (head, with_body) {
                     (None, _) => None,
                     (Some(head), false) => Some(search::Content::headers_only(head)),
-                    (Some(head), true) => {
-                        match self.state.blobs.get(&selected.msgs[i].blob).await {
-                            Ok(raw) => Some(search::Content::with_body(head, &raw)),
-                            Err(e) => {
-                                tracing::warn!(error = %e, "SEARCH: blob unreadable");
-                                None
-                            }
-                        }
-                    }
+                    (Some(head), true) => texts
+                        .get(blob)
+                        .map(|text| search::Content::with_body(head, text)),
                 };
                 if search::matches_all(keys, i, &selected.msgs, &uids, content.as_ref()) {
                     hits_modseq.push(selected.msgs[i].modseq);
