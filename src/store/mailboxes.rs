@@ -726,23 +726,8 @@ impl Store {
         &self,
         blobs: &[String],
     ) -> StoreResult<std::collections::HashMap<String, String>> {
-        let mut out = std::collections::HashMap::with_capacity(blobs.len());
-        for chunk in blobs.chunks(500) {
-            let placeholders: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
-            let sql = format!(
-                "SELECT blob, meta FROM message_meta WHERE blob IN ({})",
-                placeholders.join(", ")
-            );
-            // Only placeholders are formatted in; the values are bound.
-            let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
-            for blob in chunk {
-                query = query.bind(blob.clone());
-            }
-            for row in query.fetch_all(self.reader()).await? {
-                out.insert(row.try_get("blob")?, row.try_get("meta")?);
-            }
-        }
-        Ok(out)
+        self.by_blob("SELECT blob, meta AS value FROM message_meta", blobs)
+            .await
     }
 
     /// The stored search text of each of `blobs` that has one.
@@ -750,20 +735,28 @@ impl Store {
         &self,
         blobs: &[String],
     ) -> StoreResult<std::collections::HashMap<String, String>> {
+        self.by_blob("SELECT blob, text AS value FROM message_text", blobs)
+            .await
+    }
+
+    /// `select` (naming `blob` and `value`) for each of `blobs`, a few
+    /// hundred per statement.
+    async fn by_blob(
+        &self,
+        select: &'static str,
+        blobs: &[String],
+    ) -> StoreResult<std::collections::HashMap<String, String>> {
         let mut out = std::collections::HashMap::with_capacity(blobs.len());
         for chunk in blobs.chunks(500) {
             let placeholders: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
-            let sql = format!(
-                "SELECT blob, text FROM message_text WHERE blob IN ({})",
-                placeholders.join(", ")
-            );
+            let sql = format!("{select} WHERE blob IN ({})", placeholders.join(", "));
             // Only placeholders are formatted in; the values are bound.
             let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
             for blob in chunk {
                 query = query.bind(blob.clone());
             }
             for row in query.fetch_all(self.reader()).await? {
-                out.insert(row.try_get("blob")?, row.try_get("text")?);
+                out.insert(row.try_get("blob")?, row.try_get("value")?);
             }
         }
         Ok(out)
