@@ -16,6 +16,7 @@
 //! - [`dkim`]       — DKIM key generation, the TXT record to publish, signing
 //! - [`dns`]        — the resolver (hickory via mail-auth) on `[dns] nameservers`
 //! - [`domain_dns`] — records our domains must publish, live checks of them, drift events
+//! - [`inbound`]    — the inbound pipeline: checks, limits, staging and commit of a received message
 //! - [`delivery`]   — group commit: SMTP deliveries and IMAP APPEND/STORE, many sessions per transaction
 //! - [`smtp`]       — SMTP listeners: framing (bytes → commands), session state machine, I/O loop
 //! - [`imap`]       — IMAP4rev1/rev2: IDLE, UIDPLUS, MOVE, CONDSTORE/QRESYNC, QUOTA, ESEARCH, LIST-EXTENDED, SEARCHRES, BINARY
@@ -38,6 +39,7 @@ pub mod dns;
 pub mod domain_dns;
 pub mod events;
 pub mod imap;
+pub mod inbound;
 pub mod net;
 pub mod pop3;
 pub mod screening;

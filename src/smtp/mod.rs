@@ -1,7 +1,8 @@
 //! SMTP: receiving as an MX (25), submission (587 STARTTLS, 465 TLS).
 //!
 //! Layers, bottom up: [`framing`] turns bytes into frames; [`session`] turns
-//! frames into replies using policy from `screening` and the store;
+//! frames into replies using policy from `screening` and the store, and
+//! hands each message to the `inbound` pipeline;
 //! [`connection`] moves bytes between a socket and a session (TLS, timeouts,
 //! shutdown); [`server`] accepts connections within the limits.
 

@@ -8,20 +8,17 @@ use base64::Engine;
 use smtp_proto::{MAIL_SMTPUTF8, Request};
 
 use super::framing::Frame;
-use super::message::{self, BodyProblem, Trace};
 use super::{ListenerKind, Reply};
 use crate::address::EmailAddress;
 use crate::app::AppState;
 use crate::delivery::Committer;
-use crate::events::{EventType, NewEvent, payloads};
-use crate::screening::hijack::{self, HijackSettings, Verdict};
+use crate::inbound::{self, Context, Envelope, Outcome, Rcpt, Sender};
+use crate::screening::hijack::{self, HijackSettings};
 use crate::screening::login::{LoginError, Protocol, login};
 use crate::screening::relay::{self, IpShieldSettings, Refusal, RelaySettings, SessionFacts};
-use crate::screening::sender::{self, InboundScreening, Verdict as SenderVerdict};
+use crate::screening::sender::{self, InboundScreening};
 use crate::store::StoreError;
-use crate::store::accounts::{AccountStatus, FreezeDetails};
-use crate::store::delivery::{Delivery, LocalRecipient, LocalTarget};
-use crate::store::screening::SendingRecord;
+use crate::store::delivery::LocalTarget;
 
 /// What the connection does after sending the reply.
 #[derive(Debug, PartialEq, Eq)]
@@ -39,32 +36,6 @@ pub struct TlsInfo {
     pub description: String,
 }
 
-struct Authenticated {
-    account_id: i64,
-    address: String,
-    /// Lookup keys of the addresses this account may send as.
-    sendable: Vec<String>,
-}
-
-enum Rcpt {
-    Local {
-        address: EmailAddress,
-        targets: Vec<LocalTarget>,
-    },
-    Remote(EmailAddress),
-    /// The Reply-To of a freeze notification: unfreezes an account.
-    Unfreeze {
-        address: EmailAddress,
-        token: String,
-    },
-}
-
-struct Envelope {
-    sender: Option<EmailAddress>,
-    declared_size: u64,
-    rcpts: Vec<Rcpt>,
-}
-
 enum SaslState {
     PlainResponse,
     LoginUser,
@@ -79,9 +50,12 @@ pub struct Session {
     tls: Option<TlsInfo>,
     helo: Option<String>,
     esmtp: bool,
-    auth: Option<Authenticated>,
+    auth: Option<Sender>,
     relay: RelaySettings,
     shield: IpShieldSettings,
+    /// Inbound sender checks and sending limits, as of the session's start.
+    screening: InboundScreening,
+    hijack: HijackSettings,
     trusted: bool,
     envelope: Option<Envelope>,
     bdat: Option<Vec<u8>>,
@@ -115,6 +89,17 @@ impl Session {
                 tracing::warn!(error = %e, "ip-shield settings unreadable; using defaults");
                 IpShieldSettings::default()
             });
+        // The rest of the settings a message needs, read once per session.
+        let screening: InboundScreening = state
+            .store
+            .setting(sender::SETTING)
+            .await
+            .unwrap_or_default();
+        let hijack: HijackSettings = state
+            .store
+            .setting(hijack::SETTING)
+            .await
+            .unwrap_or_default();
         let trusted = relay.is_trusted(peer.ip());
         Self {
             state,
@@ -127,6 +112,8 @@ impl Session {
             auth: None,
             relay,
             shield,
+            screening,
+            hijack,
             trusted,
             envelope: None,
             bdat: None,
@@ -477,7 +464,7 @@ impl Session {
             }
         };
         tracing::info!(peer = %self.peer, account = %account.address, "SMTP AUTH succeeded");
-        self.auth = Some(Authenticated {
+        self.auth = Some(Sender {
             account_id: account.id,
             address: account.address,
             sendable,
@@ -535,8 +522,12 @@ impl Session {
             self.reject_event("mail", refusal.reason, Some(&from)).await;
             return self.refuse(refusal);
         }
-        if let Some(reply) = self.sending_allowed(0).await {
-            return reply;
+        // A frozen account may not start a transaction (weight 0: status
+        // only; the limit is counted at the end of data).
+        let ctx = self.context();
+        let gate = inbound::limits::account_gate(&ctx, 0).await;
+        if let Err(outcome) = gate {
+            return self.answer(outcome);
         }
         self.envelope = Some(Envelope {
             sender,
@@ -671,417 +662,50 @@ impl Session {
         self.message(body).await
     }
 
-    /// End of DATA or BDAT LAST: check, store durably, then answer.
+    /// End of DATA or BDAT LAST: the inbound pipeline decides (see
+    /// [`crate::inbound`]); a 250 only once the message is stored durably.
     async fn message(&mut self, body: Vec<u8>) -> (Reply, After) {
         let Some(envelope) = self.envelope.take() else {
             return self.error(Reply::enhanced(503, "5.5.1", "No mail transaction"));
         };
         self.bdat = None;
         self.bdat_too_big = false;
-        match message::check_body(&body) {
-            Ok(()) => {}
-            Err(BodyProblem::BareLineEnding) => {
-                self.reject_event("data", "bare_line_ending", None).await;
-                return (
-                    Reply::enhanced(
-                        554,
-                        "5.6.0",
-                        "Message contains a bare CR or LF; lines must end with CRLF",
-                    ),
-                    After::Continue,
-                );
-            }
-            Err(BodyProblem::LineTooLong) => {
-                self.reject_event("data", "line_too_long", None).await;
-                return (
-                    Reply::enhanced(554, "5.6.0", "Message has a line longer than 1000 octets"),
-                    After::Continue,
-                );
-            }
-        }
-        if let Some(auth) = &self.auth {
-            let from = message::from_addresses(&body);
-            if let Err(refusal) = relay::check_from_header(&auth.sendable, &from, &self.relay) {
-                self.reject_event("data", refusal.reason, None).await;
-                return self.refuse(refusal);
-            }
-        }
-        // Inbound sender authentication for strangers: refuse, delay, file
-        // in Junk or deliver with the findings in headers.
-        let screening = if self.auth.is_none() && !self.trusted {
-            let settings: InboundScreening = self
-                .state
-                .store
-                .setting(sender::SETTING)
-                .await
-                .unwrap_or_default();
-            if settings.enabled {
-                let mail_from = envelope
-                    .sender
-                    .as_ref()
-                    .map(|s| s.to_string())
-                    .unwrap_or_default();
-                let helo = self.helo.clone().unwrap_or_default();
-                let report = sender::check_sender(
-                    &self.state,
-                    &settings,
-                    self.peer.ip(),
-                    &helo,
-                    &mail_from,
-                    Some(&body),
-                )
-                .await;
-                match report.verdict {
-                    SenderVerdict::Reject => {
-                        self.reject_event_scored("data", "sender_checks", None, Some(report.score))
-                            .await;
-                        return (
-                            Reply::enhanced(550, "5.7.1", report.reason),
-                            After::Continue,
-                        );
-                    }
-                    SenderVerdict::Tempfail => {
-                        return (
-                            Reply::enhanced(451, "4.7.0", report.reason),
-                            After::Continue,
-                        );
-                    }
-                    SenderVerdict::Junk | SenderVerdict::Deliver => Some(report),
-                }
-            } else {
-                None
-            }
-        } else {
-            None
-        };
-        let body = match &screening {
-            Some(report) => {
-                let stripped = sender::strip_forged_results(&body, &self.state.config.hostname);
-                let mut out = Vec::with_capacity(report.headers.len() + stripped.len());
-                out.extend_from_slice(report.headers.as_bytes());
-                out.extend_from_slice(&stripped);
-                out
-            }
-            None => body,
-        };
-        let inbox = match &screening {
-            Some(report) if report.verdict == SenderVerdict::Junk => "Junk",
-            _ => "INBOX",
-        };
-        // Replies to freeze notifications unfreeze; they are not stored.
-        let mut unfrozen = Vec::new();
-        for rcpt in &envelope.rcpts {
-            if let Rcpt::Unfreeze { token, .. } = rcpt {
-                let by = self.auth.as_ref().map(|a| a.address.clone());
-                match self.state.store.consume_unfreeze_token(token).await {
-                    Ok(Some(address)) => {
-                        if let Ok(parsed) = EmailAddress::parse(&address)
-                            && let Err(e) = self
-                                .state
-                                .store
-                                .unfreeze_account(&parsed, by.as_deref())
-                                .await
-                        {
-                            return self.temporary(e);
-                        }
-                        tracing::info!(account = %address, by = ?by, "account unfrozen by a reply to its notification");
-                        unfrozen.push(address);
-                    }
-                    Ok(None) => {}
-                    Err(e) => return self.temporary(e),
-                }
-            }
-        }
-        let weight = envelope
-            .rcpts
-            .iter()
-            .filter(|r| !matches!(r, Rcpt::Unfreeze { .. }))
-            .count() as i64;
-        if weight == 0 {
-            let text = if unfrozen.is_empty() {
-                "Nothing to do".to_string()
-            } else {
-                format!("Unfrozen: {}", unfrozen.join(", "))
-            };
-            return (Reply::enhanced(250, "2.0.0", text), After::Continue);
-        }
-        let hijack_weight = if self.hijack_counts_recipients().await {
-            weight
-        } else {
-            1
-        };
-        if let Some(reply) = self.sending_allowed(hijack_weight).await {
-            return reply;
-        }
-        // Opted-in senders' large attachments become download links.
-        let body = match self
-            .auth
-            .as_ref()
-            .and_then(|a| EmailAddress::parse(&a.address).ok())
-        {
-            Some(address) => match self.state.store.account(&address).await {
-                Ok(account) => crate::attachments::link(&self.state, &account, body).await,
-                Err(_) => body,
-            },
-            None => body,
-        };
-        let queue_id = new_queue_id();
-        let mut local = Vec::new();
-        let mut remote = Vec::new();
-        for rcpt in &envelope.rcpts {
-            match rcpt {
-                Rcpt::Local { targets, .. } => {
-                    for t in targets {
-                        if !local
-                            .iter()
-                            .any(|l: &LocalRecipient| l.target.account_id == t.account_id)
-                        {
-                            local.push(LocalRecipient {
-                                target: t.clone(),
-                                mailbox: inbox,
-                                own_blob: None,
-                            });
-                        }
-                    }
-                }
-                Rcpt::Remote(address) => remote.push(address.clone()),
-                Rcpt::Unfreeze { .. } => {}
-            }
-        }
-        let size = body.len() as u64;
-        for l in &local {
-            if let Some(quota) = l.target.quota_bytes {
-                if size as i64 > quota {
-                    return (
-                        Reply::enhanced(
-                            552,
-                            "5.2.2",
-                            format!("<{}>: message exceeds the mailbox quota", l.target.address),
-                        ),
-                        After::Continue,
-                    );
-                }
-                if l.target.used_bytes.saturating_add(size as i64) > quota {
-                    return (
-                        Reply::enhanced(
-                            452,
-                            "4.2.2",
-                            format!("<{}>: mailbox full", l.target.address),
-                        ),
-                        After::Continue,
-                    );
-                }
-            }
-        }
-        let sender = envelope
-            .sender
-            .as_ref()
-            .map(|s| s.to_string())
-            .unwrap_or_default();
-        let single_rcpt = match envelope.rcpts.as_slice() {
-            [Rcpt::Local { address, .. }] | [Rcpt::Remote(address)] => Some(address.to_string()),
-            _ => None,
-        };
-        let protocol = match (self.esmtp, self.tls.is_some(), self.auth.is_some()) {
-            (false, _, _) => "SMTP",
-            (true, false, false) => "ESMTP",
-            (true, true, false) => "ESMTPS",
-            (true, false, true) => "ESMTPA",
-            (true, true, true) => "ESMTPSA",
-        };
-        let received = message::received_header(&Trace {
-            helo: self.helo.as_deref().unwrap_or("unknown"),
-            ip: self.peer.ip(),
-            hostname: &self.state.config.hostname,
-            protocol,
-            queue_id: &queue_id,
+        let outcome = inbound::receive(&self.context(), envelope, body).await;
+        self.answer(outcome)
+    }
+
+    /// The session as the pipeline sees it.
+    fn context(&self) -> Context<'_> {
+        Context {
+            state: &self.state,
+            committer: &self.committer,
+            kind: self.kind,
+            peer: self.peer,
+            helo: self.helo.as_deref(),
+            esmtp: self.esmtp,
             tls: self.tls.as_ref().map(|t| t.description.as_str()),
-            authenticated: self.auth.as_ref().map(|a| a.address.as_str()),
-            recipient: single_rcpt.as_deref(),
-        });
-        let blobs = &self.state.blobs;
-        let local_copy = |body: &[u8]| {
-            let mut copy = Vec::with_capacity(body.len() + received.len() + sender.len() + 20);
-            copy.extend_from_slice(format!("Return-Path: <{sender}>\r\n").as_bytes());
-            copy.extend_from_slice(received.as_bytes());
-            copy.extend_from_slice(body);
-            copy
-        };
-        // Accounts that extract inbound attachments get their own copy.
-        for l in &mut local {
-            let Some(linking) = l.target.extract_inbound else {
-                continue;
-            };
-            let Some(rewritten) = crate::attachments::extract_inbound(
-                &self.state,
-                l.target.account_id,
-                &l.target.address,
-                linking,
-                &body,
-            )
-            .await
-            else {
-                continue;
-            };
-            match blobs.stage(local_copy(&rewritten)).await {
-                Ok(b) => l.own_blob = Some(b),
-                Err(e) => return self.storage_failure(e.to_string()),
-            }
-        }
-        let local_blob = if local.iter().all(|l| l.own_blob.is_some()) {
-            None
-        } else {
-            match blobs.stage(local_copy(&body)).await {
-                Ok(b) => Some(b),
-                Err(e) => return self.storage_failure(e.to_string()),
-            }
-        };
-        let queue_blob = if remote.is_empty() {
-            None
-        } else {
-            let mut copy = Vec::with_capacity(body.len() + received.len());
-            copy.extend_from_slice(received.as_bytes());
-            copy.extend_from_slice(&body);
-            match blobs.stage(copy).await {
-                Ok(b) => Some(b),
-                Err(e) => return self.storage_failure(e.to_string()),
-            }
-        };
-        let delivery = Delivery {
-            queue_id: queue_id.clone(),
-            sender,
-            client_ip: self.peer.ip().to_string(),
-            account: self.auth.as_ref().map(|a| a.address.clone()),
-            local_blob,
-            local,
-            queue_blob,
-            remote,
-            sent_by: self.auth.as_ref().map(|a| SendingRecord {
-                account_id: a.account_id,
-                recipients: weight,
-                client_ip: self.peer.ip().to_string(),
-                protocol: if self.kind.is_submission() {
-                    "submission"
-                } else {
-                    "smtp"
-                }
-                .into(),
-            }),
-            score: screening.as_ref().map(|r| r.score),
-        };
-        let report_mailboxes: Vec<String> = envelope
-            .rcpts
-            .iter()
-            .filter_map(|r| match r {
-                Rcpt::Local { address, .. }
-                    if address
-                        .local_part()
-                        .eq_ignore_ascii_case(crate::dmarc_reports::REPORT_LOCAL_PART) =>
-                {
-                    Some(address.to_string())
-                }
-                _ => None,
-            })
-            .collect();
-        let aggregate = screening.as_ref().and_then(|r| r.aggregate.clone());
-        match self.committer.commit(delivery).await {
-            Ok(()) => {
-                if let Some(row) = &aggregate {
-                    crate::dmarc_reports::record(&self.state, row).await;
-                }
-                for mailbox in &report_mailboxes {
-                    crate::dmarc_reports::receive(&self.state, mailbox, &body).await;
-                }
-                if let Some(a) = &self.auth {
-                    self.state.hijack_counts.add(a.account_id, hijack_weight);
-                }
-                (
-                    Reply::enhanced(250, "2.0.0", format!("Ok: queued as {queue_id}")),
-                    After::Continue,
-                )
-            }
-            Err(e) => self.storage_failure(e),
+            auth: self.auth.as_ref(),
+            relay: &self.relay,
+            screening: &self.screening,
+            hijack: &self.hijack,
+            trusted: self.trusted,
         }
     }
 
-    async fn hijack_settings(&self) -> HijackSettings {
-        self.state
-            .store
-            .setting(hijack::SETTING)
-            .await
-            .unwrap_or_default()
-    }
-
-    async fn hijack_counts_recipients(&self) -> bool {
-        self.hijack_settings().await.count_recipients
-    }
-
-    /// For an authenticated session: refuses when the account is no longer
-    /// active, or when `weight` more would exceed its sending limit (which
-    /// freezes it when `freeze_on_limit`). MAIL asks with weight 0 (status
-    /// only: one count per message is enough); the end of data asks with
-    /// the message's weight.
-    async fn sending_allowed(&mut self, weight: i64) -> Option<(Reply, After)> {
-        let auth = self.auth.as_ref()?;
-        let address = EmailAddress::parse(&auth.address).ok()?;
-        let account = match self.state.store.account(&address).await {
-            Ok(a) => a,
-            Err(e) => return Some(self.temporary(e)),
-        };
-        if account.status != AccountStatus::Active {
-            return Some((
-                Reply::enhanced(
-                    550,
-                    "5.7.1",
-                    "Account is frozen; contact your administrator",
-                ),
-                After::Close,
-            ));
+    /// The reply for a pipeline outcome.
+    fn answer(&mut self, outcome: Outcome) -> (Reply, After) {
+        match outcome {
+            Outcome::Accept(text) => (Reply::enhanced(250, "2.0.0", text), After::Continue),
+            Outcome::Refuse {
+                reply, close: true, ..
+            } => (reply, After::Close),
+            Outcome::Refuse {
+                reply,
+                client_error: true,
+                ..
+            } => self.error(reply),
+            Outcome::Refuse { reply, .. } | Outcome::Tempfail(reply) => (reply, After::Continue),
         }
-        if weight == 0 {
-            return None;
-        }
-        let settings = self.hijack_settings().await;
-        let verdict = match hijack::check(&self.state, &settings, &account, weight).await {
-            Ok(v) => v,
-            Err(e) => return Some(self.temporary(e)),
-        };
-        let Verdict::OverLimit { limit, count } = verdict else {
-            return None;
-        };
-        self.reject_event("data", "sending_limit", None).await;
-        let text = format!(
-            "Sending limit of {} messages per {} s reached",
-            limit.max, limit.window_seconds
-        );
-        if !settings.freeze_on_limit {
-            return Some((
-                Reply::enhanced(451, "4.7.1", format!("{text}; try again later")),
-                After::Continue,
-            ));
-        }
-        let details = FreezeDetails {
-            max_messages: limit.max,
-            window_seconds: limit.window_seconds,
-            count: count + weight,
-        };
-        let reason = format!(
-            "sending limit exceeded: {} messages in {} s",
-            count + weight,
-            limit.window_seconds
-        );
-        if let Err(e) = hijack::freeze(&self.state, &address, &reason, Some(details)).await {
-            tracing::error!(error = %e, "freezing an account over its limit failed");
-        }
-        tracing::warn!(account = %address, count = count + weight, limit = limit.max, "sending limit exceeded; account frozen");
-        Some((
-            Reply::enhanced(
-                550,
-                "5.7.1",
-                format!("{text}; the account is frozen and its administrators notified"),
-            ),
-            After::Close,
-        ))
     }
 
     /// RCPT to a freeze notification's Reply-To: only an admin address,
@@ -1130,14 +754,6 @@ impl Session {
         )
     }
 
-    fn storage_failure(&self, error: String) -> (Reply, After) {
-        tracing::error!(peer = %self.peer, %error, "could not store a message");
-        (
-            Reply::enhanced(451, "4.3.0", "Temporary storage failure; try again later"),
-            After::Continue,
-        )
-    }
-
     fn temporary(&self, error: StoreError) -> (Reply, After) {
         tracing::error!(peer = %self.peer, %error, "database error in SMTP session");
         (
@@ -1156,33 +772,7 @@ impl Session {
 
     /// Records `message.rejected`. Failure to record is logged, never fatal.
     async fn reject_event(&self, stage: &str, reason: &str, address: Option<&str>) {
-        self.reject_event_scored(stage, reason, address, None).await
-    }
-
-    async fn reject_event_scored(
-        &self,
-        stage: &str,
-        reason: &str,
-        address: Option<&str>,
-        score: Option<f64>,
-    ) {
-        let event = NewEvent {
-            kind: EventType::MessageRejected,
-            account: self.auth.as_ref().map(|a| a.address.clone()),
-            domain: None,
-            data: payloads::to_data(&payloads::MessageRejected {
-                stage: stage.into(),
-                reason: reason.into(),
-                address: address.map(str::to_string),
-                client_ip: self.peer.ip().to_string(),
-                listener: self.kind.name().into(),
-                authenticated: self.auth.is_some(),
-                score,
-            }),
-        };
-        if let Err(e) = self.state.store.record_event(&event).await {
-            tracing::warn!(error = %e, "could not record message.rejected");
-        }
+        inbound::record_rejection(&self.context(), stage, reason, address, None).await
     }
 }
 
@@ -1202,10 +792,6 @@ fn decode_b64(text: &str) -> Option<String> {
         .decode(text.trim())
         .ok()
         .and_then(|b| String::from_utf8(b).ok())
-}
-
-fn new_queue_id() -> String {
-    format!("{:016X}", rand::random::<u64>())
 }
 
 /// `unfreeze+TOKEN@<hostname>`: the token, when `address` is one.
