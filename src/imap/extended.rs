@@ -33,6 +33,9 @@ pub enum Extra {
 /// [`SearchReturn`] with `uses_saved`).
 pub const SAVED: u32 = u32::MAX;
 
+/// Commands whose sequence set (right after the name) may be `$`.
+const TAKES_SET: [&str; 5] = ["FETCH", "STORE", "COPY", "MOVE", "EXPUNGE"];
+
 /// RFC 4731 result options; none given means ALL.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct SearchReturn {
@@ -81,8 +84,7 @@ pub fn split(bytes: &[u8]) -> Result<(Cow<'_, [u8]>, Extra), &'static str> {
             None => (Cow::Borrowed(bytes), Extra::None),
         });
     }
-    let takes_set = [&b"FETCH"[..], b"STORE", b"COPY", b"MOVE", b"EXPUNGE"];
-    if takes_set.iter().any(|c| named(c)) {
+    if TAKES_SET.iter().any(|c| named(c.as_bytes())) {
         return Ok(match saved_result(bytes, false) {
             Some(rest) => (Cow::Owned(rest), Extra::UsesSaved),
             None => (Cow::Borrowed(bytes), Extra::None),
@@ -100,8 +102,8 @@ pub fn split(bytes: &[u8]) -> Result<(Cow<'_, [u8]>, Extra), &'static str> {
                 Ok((Cow::Owned(rest), Extra::SearchReturn(r)))
             }
             Some(Err(e)) => Err(e),
-            _ if uses_saved => Ok((Cow::Owned(bytes.into_owned()), Extra::UsesSaved)),
-            _ => Ok((Cow::Owned(bytes.into_owned()), Extra::None)),
+            _ if uses_saved => Ok((bytes, Extra::UsesSaved)),
+            _ => Ok((bytes, Extra::None)),
         };
     }
     if !named(b"LIST") {
@@ -144,8 +146,7 @@ pub fn split(bytes: &[u8]) -> Result<(Cow<'_, [u8]>, Extra), &'static str> {
 /// `APPEND mailbox [flags] [date] UTF8 (~{n}...)` (RFC 6855 4): the
 /// message as a plain literal8, which imap-codec reads.
 fn append_utf8(bytes: &[u8]) -> Option<Vec<u8>> {
-    let first_line = bytes.windows(2).position(|w| w == b"\r\n")?;
-    let upper = bytes[..first_line].to_ascii_uppercase();
+    let upper = bytes[..first_line_end(bytes)].to_ascii_uppercase();
     let at = find_outside_quotes(&upper, b" UTF8 (~{")?;
     let body = bytes.strip_suffix(b")\r\n")?;
     let mut rest = bytes[..at + 1].to_vec();
@@ -159,11 +160,7 @@ fn append_utf8(bytes: &[u8]) -> Option<Vec<u8>> {
 /// COPY, MOVE and UID EXPUNGE only the set right after the command name is
 /// one; in SEARCH a `$` is a key unless it is a string argument.
 fn saved_result(bytes: &[u8], search: bool) -> Option<Vec<u8>> {
-    let line_end = bytes
-        .windows(2)
-        .position(|w| w == b"\r\n")
-        .unwrap_or(bytes.len());
-    let line = &bytes[..line_end];
+    let line = &bytes[..first_line_end(bytes)];
     // Tokens with their positions, outside quoted strings.
     let mut tokens: Vec<(usize, usize)> = Vec::new();
     let mut i = 0;
@@ -217,8 +214,7 @@ fn saved_result(bytes: &[u8], search: bool) -> Option<Vec<u8>> {
             true => !takes_string.contains(&before(1).as_str()) && before(2) != "HEADER",
             false => {
                 let command = before(1);
-                ["FETCH", "STORE", "COPY", "MOVE", "EXPUNGE"].contains(&command.as_str())
-                    && (k == 2 || (k == 3 && before(2) == "UID"))
+                TAKES_SET.contains(&command.as_str()) && (k == 2 || (k == 3 && before(2) == "UID"))
             }
         };
         if is_set {
@@ -239,16 +235,22 @@ fn saved_result(bytes: &[u8], search: bool) -> Option<Vec<u8>> {
     Some(out)
 }
 
+/// Where a command's first line ends (its CRLF, or the end of the bytes):
+/// extension syntax sits there, before any literal's data.
+fn first_line_end(bytes: &[u8]) -> usize {
+    bytes
+        .windows(2)
+        .position(|w| w == b"\r\n")
+        .unwrap_or(bytes.len())
+}
+
 /// A command rewritten without some syntax, and what was taken out; `None`
 /// when the syntax is not there, `Err` (for BAD) when it is malformed.
 type Rewrite<T> = Option<Result<(Vec<u8>, T), &'static str>>;
 
 /// The first line of a command, and where LIST's arguments start on it.
 fn list_arguments(bytes: &[u8]) -> Option<(usize, usize)> {
-    let first_line = bytes
-        .windows(2)
-        .position(|w| w == b"\r\n")
-        .unwrap_or(bytes.len());
+    let first_line = first_line_end(bytes);
     let tag_end = bytes.iter().position(|b| *b == b' ')?;
     let upper = bytes[tag_end + 1..first_line.max(tag_end + 1)].to_ascii_uppercase();
     upper
@@ -341,12 +343,22 @@ fn token_len(text: &[u8]) -> Option<usize> {
     )
 }
 
+/// A pattern as sent: a quoted string's escapes undone in one pass, an
+/// atom as it is.
 fn unquote(token: &[u8]) -> String {
     let text = String::from_utf8_lossy(token);
-    match text.strip_prefix('"').and_then(|t| t.strip_suffix('"')) {
-        Some(inner) => inner.replace("\\\"", "\"").replace("\\\\", "\\"),
-        None => text.into_owned(),
+    let Some(inner) = text.strip_prefix('"').and_then(|t| t.strip_suffix('"')) else {
+        return text.into_owned();
+    };
+    let mut out = String::with_capacity(inner.len());
+    let mut chars = inner.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => out.extend(chars.next()),
+            c => out.push(c),
+        }
     }
+    out
 }
 
 type Found<'a> = Result<(Cow<'a, [u8]>, Extra), &'static str>;
@@ -355,11 +367,7 @@ type Found<'a> = Result<(Cow<'a, [u8]>, Extra), &'static str>;
 /// command's first line.
 fn search_return(bytes: &[u8]) -> Option<Found<'_>> {
     // The first line holds all of it; a literal further on is never copied.
-    let first_line = bytes
-        .windows(2)
-        .position(|w| w == b"\r\n")
-        .unwrap_or(bytes.len());
-    let upper = bytes[..first_line].to_ascii_uppercase();
+    let upper = bytes[..first_line_end(bytes)].to_ascii_uppercase();
     let tag_end = upper.iter().position(|b| *b == b' ')?;
     let mut at = tag_end + 1;
     if upper[at..].starts_with(b"UID ") {
@@ -531,6 +539,14 @@ mod tests {
         assert_eq!(extra, Extra::None);
         let (_, extra) = split_text("a SEARCH SUBJECT \"$\"\r\n");
         assert_eq!(extra, Extra::None);
+    }
+
+    #[test]
+    fn quoted_patterns_lose_their_escapes_once() {
+        assert_eq!(unquote(br#""a\\\"b""#), "a\\\"b");
+        assert_eq!(unquote(br#""x\\""#), "x\\");
+        assert_eq!(unquote(br#""q\"q""#), "q\"q");
+        assert_eq!(unquote(b"INBOX"), "INBOX");
     }
 
     #[test]

@@ -256,34 +256,35 @@ pub fn section_bytes(section: Option<&Section<'_>>, root: &Part, raw: &[u8]) -> 
 }
 
 /// The content of the part at `section` with its transfer encoding undone
-/// (RFC 3516 BINARY): the whole message for an empty section, non-leaf
-/// parts as they are. `None` for a part that does not exist; `Err` for an
-/// encoding Rampart cannot undo.
+/// (RFC 3516 BINARY): the whole message for an empty section, and inside
+/// a multipart or attached message every part decoded. `None` for a part
+/// that does not exist; `Err` for an encoding Rampart cannot undo.
 pub fn binary_bytes(
     section: &[NonZeroU32],
     root: &Part,
     raw: &[u8],
 ) -> Result<Option<Vec<u8>>, UnknownCte> {
-    if section.is_empty() {
-        return nested_decoded(root, raw, 0..raw.len()).map(Some);
-    }
-    let numbers: Vec<u32> = section.iter().map(|n| n.get()).collect();
-    let Some(part) = root.find(&numbers) else {
-        return Ok(None);
+    let (part, range) = match section {
+        [] => (root, 0..raw.len()),
+        _ => {
+            let numbers: Vec<u32> = section.iter().map(|n| n.get()).collect();
+            let Some(part) = root.find(&numbers) else {
+                return Ok(None);
+            };
+            (part, part.body.clone())
+        }
     };
-    let Some(body) = raw.get(part.body.clone()) else {
+    if raw.get(range.clone()).is_none() {
         return Ok(None);
-    };
-    if !matches!(part.kind, mime::Kind::Leaf) {
-        return nested_decoded(part, raw, part.body.clone()).map(Some);
     }
-    Ok(Some(decode_leaf(part, body)?))
+    decoded_within(part, raw, range).map(Some)
 }
 
-/// A multipart or attached message with every part inside decoded and
-/// its Content-Transfer-Encoding field saying `binary` (what Dovecot sends:
-/// the client asked for content without transfer encodings).
-fn nested_decoded(
+/// `range` of `raw` with every leaf inside `part` decoded and, where the
+/// leaf's header falls in the range, its Content-Transfer-Encoding field
+/// saying `binary` (what Dovecot sends: the client asked for content
+/// without transfer encodings).
+fn decoded_within(
     part: &Part,
     raw: &[u8],
     range: std::ops::Range<usize>,
@@ -305,6 +306,25 @@ fn nested_decoded(
     Ok(out)
 }
 
+/// How a leaf's Content-Transfer-Encoding is undone.
+enum Cte {
+    /// 7bit, 8bit, binary (or none): the body is the content.
+    Identity,
+    Base64,
+    QuotedPrintable,
+}
+
+/// A leaf's transfer encoding, or `Err` for one BINARY cannot undo.
+fn cte(part: &Part) -> Result<Cte, UnknownCte> {
+    match part.content.encoding.to_ascii_lowercase().as_str() {
+        "" | "7bit" | "8bit" | "binary" => Ok(Cte::Identity),
+        "base64" => Ok(Cte::Base64),
+        "quoted-printable" => Ok(Cte::QuotedPrintable),
+        _ => Err(UnknownCte),
+    }
+}
+
+/// The (header, body) replacements that decode every leaf inside `part`.
 fn collect_decodings(
     part: &Part,
     raw: &[u8],
@@ -316,17 +336,30 @@ fn collect_decodings(
             .try_for_each(|c| collect_decodings(c, raw, edits)),
         Kind::Message(inner) => collect_decodings(inner, raw, edits),
         Kind::Leaf => {
-            let encoding = part.content.encoding.to_ascii_lowercase();
-            if matches!(encoding.as_str(), "" | "7bit" | "8bit" | "binary") {
-                return Ok(());
-            }
             let body = raw.get(part.body.clone()).unwrap_or_default();
-            let decoded = decode_leaf(part, body)?;
+            let decoded = match cte(part)? {
+                Cte::Identity => return Ok(()),
+                Cte::Base64 => mail_parser::decoders::base64::base64_decode(body),
+                Cte::QuotedPrintable => {
+                    mail_parser::decoders::quoted_printable::quoted_printable_decode(body)
+                }
+            };
+            // A body that does not decode is given as it is rather than lost.
+            let decoded = decoded.unwrap_or_else(|| body.to_vec());
             let header = raw.get(part.header.clone()).unwrap_or_default();
             edits.push((part.header.clone(), binary_header(header)));
             edits.push((part.body.clone(), decoded));
             Ok(())
         }
+    }
+}
+
+/// Whether any leaf inside `part` has an encoding BINARY cannot undo.
+fn has_unknown_cte(part: &Part) -> bool {
+    match &part.kind {
+        Kind::Multipart(children) => children.iter().any(has_unknown_cte),
+        Kind::Message(inner) => has_unknown_cte(inner),
+        Kind::Leaf => cte(part).is_err(),
     }
 }
 
@@ -352,20 +385,6 @@ fn binary_header(header: &[u8]) -> Vec<u8> {
     out
 }
 
-/// One leaf's body with its transfer encoding undone.
-fn decode_leaf(part: &Part, body: &[u8]) -> Result<Vec<u8>, UnknownCte> {
-    let decoded = match part.content.encoding.to_ascii_lowercase().as_str() {
-        "" | "7bit" | "8bit" | "binary" => Some(body.to_vec()),
-        "base64" => mail_parser::decoders::base64::base64_decode(body),
-        "quoted-printable" => {
-            mail_parser::decoders::quoted_printable::quoted_printable_decode(body)
-        }
-        _ => return Err(UnknownCte),
-    };
-    // A body that does not decode is given as it is rather than lost.
-    Ok(decoded.unwrap_or_else(|| body.to_vec()))
-}
-
 /// A Content-Transfer-Encoding BINARY cannot undo (RFC 3516 4.3).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct UnknownCte;
@@ -379,8 +398,7 @@ pub fn unknown_cte(items: &[MessageDataItemName<'_>], root: Option<&Part>) -> bo
         MessageDataItemName::Binary { section, .. }
         | MessageDataItemName::BinarySize { section } => {
             let numbers: Vec<u32> = section.iter().map(|n| n.get()).collect();
-            root.find(&numbers)
-                .is_some_and(|p| collect_decodings(p, b"", &mut Vec::new()).is_err())
+            root.find(&numbers).is_some_and(has_unknown_cte)
         }
         _ => false,
     })

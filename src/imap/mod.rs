@@ -9,7 +9,7 @@
 //! snapshot ([`selected`]), writing to [`out`]; [`fetch`], [`search`], [`mime`], [`address`] and [`sequence`]
 //! are the pieces FETCH and SEARCH are built from; [`meta`] keeps what they
 //! need precomputed per message content and [`views`] each mailbox's message
-//! list, both cached per node; [`utf7`] converts mailbox names.
+//! list, both cached per node; [`names`] and [`utf7`] convert mailbox names.
 
 pub mod address;
 pub mod connection;
@@ -18,6 +18,7 @@ pub mod fetch;
 pub mod framing;
 pub mod meta;
 pub mod mime;
+pub mod names;
 pub mod out;
 pub mod search;
 pub mod selected;

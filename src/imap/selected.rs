@@ -44,12 +44,6 @@ pub(super) struct Selected {
 /// allows).
 pub(super) fn put_saved(body: &mut CommandBody<'_>, saved: &[u32]) {
     let set = saved_set(saved);
-    let is_saved = |s: &SequenceSet| {
-        matches!(
-            s.0.as_ref(),
-            [Sequence::Single(SeqOrUid::Value(n))] if n.get() == SAVED
-        )
-    };
     match body {
         CommandBody::Fetch {
             sequence_set, uid, ..
@@ -71,7 +65,7 @@ pub(super) fn put_saved(body: &mut CommandBody<'_>, saved: &[u32]) {
             let keys: Vec<SearchKey<'_>> = criteria
                 .clone()
                 .into_iter()
-                .map(|k| with_saved(k, &set, &is_saved))
+                .map(|k| with_saved(k, &set))
                 .collect();
             if let Ok(keys) = Vec1::try_from(keys) {
                 *criteria = keys;
@@ -81,11 +75,16 @@ pub(super) fn put_saved(body: &mut CommandBody<'_>, saved: &[u32]) {
     }
 }
 
-fn with_saved<'a>(
-    key: SearchKey<'a>,
-    set: &SequenceSet,
-    is_saved: &dyn Fn(&SequenceSet) -> bool,
-) -> SearchKey<'a> {
+/// Whether a set is the `$` marker `extended::split` wrote.
+fn is_saved(set: &SequenceSet) -> bool {
+    matches!(
+        set.0.as_ref(),
+        [Sequence::Single(SeqOrUid::Value(n))] if n.get() == SAVED
+    )
+}
+
+/// A search key with every `$` in it (at any depth) replaced by `set`.
+fn with_saved<'a>(key: SearchKey<'a>, set: &SequenceSet) -> SearchKey<'a> {
     match key {
         SearchKey::SequenceSet(s) | SearchKey::Uid(s) if is_saved(&s) => {
             SearchKey::Uid(set.clone())
@@ -94,15 +93,14 @@ fn with_saved<'a>(
             let inner: Vec<SearchKey<'a>> = keys
                 .clone()
                 .into_iter()
-                .map(|k| with_saved(k, set, is_saved))
+                .map(|k| with_saved(k, set))
                 .collect();
             Vec1::try_from(inner).map_or(SearchKey::And(keys), SearchKey::And)
         }
-        SearchKey::Not(k) => SearchKey::Not(Box::new(with_saved(*k, set, is_saved))),
-        SearchKey::Or(a, b) => SearchKey::Or(
-            Box::new(with_saved(*a, set, is_saved)),
-            Box::new(with_saved(*b, set, is_saved)),
-        ),
+        SearchKey::Not(k) => SearchKey::Not(Box::new(with_saved(*k, set))),
+        SearchKey::Or(a, b) => {
+            SearchKey::Or(Box::new(with_saved(*a, set)), Box::new(with_saved(*b, set)))
+        }
         other => other,
     }
 }

@@ -22,7 +22,6 @@ use imap_codec::imap_types::extensions::enable::CapabilityEnable;
 use imap_codec::imap_types::extensions::namespace::Namespace;
 use imap_codec::imap_types::extensions::quota::{QuotaGet, Resource};
 use imap_codec::imap_types::extensions::uidplus::{UidElement, UidSet};
-use imap_codec::imap_types::extensions::utf8::QuotedUtf8;
 use imap_codec::imap_types::fetch::{
     MacroOrMessageDataItemNames, MessageDataItem, MessageDataItemName,
 };
@@ -36,13 +35,13 @@ use imap_codec::imap_types::status::{StatusDataItem, StatusDataItemName};
 use super::extended::{Extra, ListReturn, SearchReturn};
 use super::fetch::{self, Msg};
 use super::meta;
+use super::names::{from_wire, mailbox_name, new_mailbox_name, valid_name, wire_mailbox};
 pub use super::out::Out;
 use super::search;
 use super::selected::{
     Selected, modseq_nz, nz, put_saved, ranges_text, report_expunged, uid_sequence,
 };
 use super::sequence::{beyond, resolve};
-use super::utf7;
 use super::views::{parse_flags, to_msg};
 use crate::access::SessionGuard;
 use crate::app::AppState;
@@ -108,61 +107,6 @@ struct StoreRequest {
 
 fn other_code(name: &'static str) -> Code<'static> {
     Code::Other(CodeOther::unvalidated(name.as_bytes()))
-}
-
-/// The stored (UTF-8) name for a name on the wire: modified UTF-7 (RFC
-/// 3501 5.1.3), or UTF-8 as it is once the client enabled IMAP4rev2 or
-/// UTF8=ACCEPT. A name that is not valid modified UTF-7 is taken as it is,
-/// and then names no mailbox (CREATE and RENAME refuse it:
-/// [`new_mailbox_name`]).
-fn mailbox_name(m: &Mailbox<'_>, utf8: bool) -> String {
-    match m {
-        Mailbox::Inbox => "INBOX".to_string(),
-        Mailbox::Other(o) => {
-            let raw = String::from_utf8_lossy(o.as_ref());
-            match utf8 {
-                true => raw.into_owned(),
-                false => utf7::decode(&raw).unwrap_or_else(|| raw.into_owned()),
-            }
-        }
-    }
-}
-
-/// A name for a mailbox to be created: valid modified UTF-7 (or valid
-/// UTF-8 in UTF-8 mode) only.
-fn new_mailbox_name(m: &Mailbox<'_>, utf8: bool) -> Option<String> {
-    match m {
-        Mailbox::Inbox => Some("INBOX".to_string()),
-        Mailbox::Other(o) if utf8 => String::from_utf8(o.as_ref().to_vec()).ok(),
-        Mailbox::Other(o) => utf7::decode(&String::from_utf8_lossy(o.as_ref())),
-    }
-}
-
-/// A mailbox name for the wire, in the client's encoding: UTF-8 goes as a
-/// quoted string (RFC 6855 3), not the literal imap-codec would choose.
-fn wire_mailbox(name: &str, utf8: bool) -> Mailbox<'static> {
-    if utf8 && !name.is_ascii() {
-        let quoted = QuotedUtf8::try_from(name.to_string())
-            .map(|q| Mailbox::from(AString::String(IString::QuotedUtf8(q))));
-        if let Ok(m) = quoted {
-            return m;
-        }
-    }
-    let text = match utf8 {
-        true => name.to_string(),
-        false => utf7::encode(name),
-    };
-    Mailbox::try_from(text).unwrap_or(Mailbox::Inbox)
-}
-
-/// A name a client may create: `/`-separated, no wildcards or controls.
-fn valid_name(name: &str) -> bool {
-    !name.is_empty()
-        && name.len() <= 255
-        && !name.starts_with('/')
-        && !name.ends_with('/')
-        && !name.contains("//")
-        && !name.chars().any(|c| c.is_control() || c == '*' || c == '%')
 }
 
 fn uid_set(uids: &[u32]) -> Option<UidSet> {

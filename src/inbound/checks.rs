@@ -35,11 +35,7 @@ pub async fn from_header(ctx: &Context<'_>, body: &[u8]) -> Result<(), Outcome> 
         return Ok(());
     };
     record_rejection(ctx, "data", refusal.reason, None, None).await;
-    Err(Outcome::Refuse {
-        reply: crate::smtp::Reply::enhanced(refusal.code, refusal.enhanced, refusal.text),
-        close: false,
-        client_error: true,
-    })
+    Err(Outcome::from(refusal))
 }
 
 /// Sender authentication for strangers (not authenticated, not trusted):

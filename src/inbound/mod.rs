@@ -24,7 +24,7 @@ use crate::app::AppState;
 use crate::delivery::Committer;
 use crate::events::{EventType, NewEvent, payloads};
 use crate::screening::hijack::HijackSettings;
-use crate::screening::relay::RelaySettings;
+use crate::screening::relay::{Refusal, RelaySettings};
 use crate::screening::sender::InboundScreening;
 use crate::smtp::{ListenerKind, Reply};
 use crate::store::delivery::LocalTarget;
@@ -111,6 +111,17 @@ pub enum Outcome {
     },
     /// Not now: a 4xx the client retries.
     Tempfail(Reply),
+}
+
+/// A policy refusal (relay, sender rules) counts as a client error.
+impl From<Refusal> for Outcome {
+    fn from(refusal: Refusal) -> Self {
+        Outcome::Refuse {
+            reply: Reply::enhanced(refusal.code, refusal.enhanced, refusal.text),
+            close: false,
+            client_error: true,
+        }
+    }
 }
 
 impl Outcome {

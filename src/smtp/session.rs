@@ -596,16 +596,8 @@ impl Session {
         let Some(envelope) = &mut self.envelope else {
             return self.error(Reply::enhanced(503, "5.5.1", "Need MAIL before RCPT"));
         };
-        let key = match &rcpt {
-            Rcpt::Local { address, .. }
-            | Rcpt::Remote(address)
-            | Rcpt::Unfreeze { address, .. } => address.key(),
-        };
-        let duplicate = envelope.rcpts.iter().any(|r| match r {
-            Rcpt::Local { address, .. }
-            | Rcpt::Remote(address)
-            | Rcpt::Unfreeze { address, .. } => address.key() == key,
-        });
+        let key = rcpt.address().key();
+        let duplicate = envelope.rcpts.iter().any(|r| r.address().key() == key);
         if !duplicate {
             envelope.rcpts.push(rcpt);
         }
@@ -754,20 +746,13 @@ impl Session {
         )
     }
 
-    fn temporary(&self, error: StoreError) -> (Reply, After) {
-        tracing::error!(peer = %self.peer, %error, "database error in SMTP session");
-        (
-            Reply::enhanced(451, "4.3.0", "Temporary local problem; try again later"),
-            After::Continue,
-        )
+    fn temporary(&mut self, error: StoreError) -> (Reply, After) {
+        let outcome = Outcome::local_problem(&self.context(), error);
+        self.answer(outcome)
     }
 
     fn refuse(&mut self, refusal: Refusal) -> (Reply, After) {
-        self.error(Reply::enhanced(
-            refusal.code,
-            refusal.enhanced,
-            refusal.text,
-        ))
+        self.answer(Outcome::from(refusal))
     }
 
     /// Records `message.rejected`. Failure to record is logged, never fatal.

@@ -92,12 +92,9 @@ impl Session {
         let fulls: Vec<Vec<char>> = patterns
             .iter()
             .map(|p| {
-                let wire = format!("{reference}{p}");
-                let name = match self.utf8 {
-                    true => wire,
-                    false => utf7::decode(&wire).unwrap_or(wire),
-                };
-                name.chars().collect()
+                from_wire(&format!("{reference}{p}"), self.utf8)
+                    .chars()
+                    .collect()
             })
             .collect();
         let matches = |name: &str| {

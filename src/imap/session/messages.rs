@@ -138,9 +138,8 @@ impl Session {
         let with_body = search::needs_body(keys);
         // Header keys run on the precomputed facts (a chunk at a time); only
         // BODY and TEXT read each message's bytes.
-        let mut hits = Vec::new();
-        let mut hits_modseq = Vec::new();
-        let mut hits_uids: Vec<u32> = Vec::new();
+        // Snapshot indices of the matches; numbers, UIDs and modseqs follow.
+        let mut matched: Vec<usize> = Vec::new();
         let indices: Vec<usize> = (0..selected.msgs.len()).collect();
         for chunk in indices.chunks(FETCH_CHUNK) {
             let facts = match with_content {
@@ -162,25 +161,30 @@ impl Session {
                         .map(|text| search::Content::with_body(head, text)),
                 };
                 if search::matches_all(keys, i, &selected.msgs, &uids, content.as_ref()) {
-                    hits_modseq.push(selected.msgs[i].modseq);
-                    hits_uids.push(selected.msgs[i].uid);
-                    hits.push(nz(if uid {
-                        selected.msgs[i].uid
-                    } else {
-                        i as u32 + 1
-                    }));
+                    matched.push(i);
                 }
             }
         }
+        let hits: Vec<NonZeroU32> = matched
+            .iter()
+            .map(|&i| {
+                nz(if uid {
+                    selected.msgs[i].uid
+                } else {
+                    i as u32 + 1
+                })
+            })
+            .collect();
+        let hit_uids: Vec<u32> = matched.iter().map(|&i| selected.msgs[i].uid).collect();
         // With a MODSEQ criterion the reply names the highest mod-sequence
         // of the matches (RFC 7162 3.1.5).
         let modseq = keys
             .iter()
             .any(search::uses_modseq)
             .then(|| {
-                hits_modseq
+                matched
                     .iter()
-                    .copied()
+                    .map(|&i| selected.msgs[i].modseq)
                     .max()
                     .and_then(|m| NonZeroU64::new(m as u64))
             })
@@ -191,7 +195,7 @@ impl Session {
         if let Some(options) = esearch.filter(|o| o.save)
             && let Some(selected) = &mut self.selected
         {
-            selected.saved = saved_result(options, &hits_uids);
+            selected.saved = saved_result(options, &hit_uids);
         }
         match esearch {
             // RETURN (SAVE) alone answers nothing but OK (RFC 5182 2.4).
